@@ -1,0 +1,19 @@
+// Entry point of the voxqc addon: each binding/*.cc file registers what it exposes.
+#include <napi.h>
+
+#include "worker.h"
+
+namespace {
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  using namespace voxqc::binding;
+  RegisterRuntime(env, exports);
+  RegisterWav(env, exports);
+  RegisterResample(env, exports);
+  exports.Set("abiVersion", Napi::Number::New(env, 1));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(voxqc, Init)

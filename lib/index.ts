@@ -1,0 +1,9 @@
+// voxqc's public API. Everything exported here is documented and typed; nothing else is public.
+export { VoxqcError } from './errors.js';
+export type { VoxqcErrorCode } from './errors.js';
+export { loadAudio, resample } from './audio.js';
+export type { Audio, AudioInput, AudioSourceInfo, LoadAudioOptions } from './audio.js';
+export { configure, getConfig, runtimeInfo, VERSION } from './runtime.js';
+export type { RuntimeInfo, VoxqcConfig } from './runtime.js';
+export { describeAudio, describeFiles } from './describe.js';
+export type { AudioDescription, DescribeResult } from './describe.js';
