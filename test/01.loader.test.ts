@@ -1,0 +1,82 @@
+// Layer 1: the native module loader and its messages.
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadNative, packageRoot } from '../lib/native/loader.js';
+import { runtimeInfo, VoxqcError } from '../lib/index.js';
+import { repoRoot, tempDir } from './helpers/index.js';
+
+describe('01 native loader', () => {
+  it('finds the package root and loads the built addon', async () => {
+    assert.equal(packageRoot(), repoRoot);
+    const info = await runtimeInfo();
+    assert.match(info.torchVersion, /^\d+\.\d+\.\d+$/);
+    assert.ok(info.hardwareThreads >= 1);
+    assert.equal(info.cudaCompiled, false, 'this build has no CUDA (Debian libtorch)');
+  });
+
+  it('explains an absent native file: where it looked and how to build', () => {
+    const t = tempDir();
+    try {
+      writeFileSync(join(t.dir, 'package.json'), JSON.stringify({ name: 'voxqc' }));
+      assert.throws(
+        () => loadNative(t.dir),
+        (err: unknown) => {
+          assert.ok(err instanceof VoxqcError);
+          assert.equal(err.code, 'ERR_NATIVE_LOAD');
+          assert.match(err.message, new RegExp(`no build found under ${t.dir}`));
+          assert.match(err.message, /build[/\\]Release/);
+          assert.match(err.message, /npm run build:native/);
+          assert.match(err.message, /apt-get install -y .*libtorch-dev/);
+          return true;
+        },
+      );
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('explains a native file that does not load: which file, which error, what to do', () => {
+    const t = tempDir();
+    try {
+      writeFileSync(join(t.dir, 'package.json'), JSON.stringify({ name: 'voxqc' }));
+      mkdirSync(join(t.dir, 'build', 'Release'), { recursive: true });
+      const bad = join(t.dir, 'build', 'Release', 'voxqc.node');
+      writeFileSync(bad, 'this is not a shared object');
+      assert.throws(
+        () => loadNative(t.dir),
+        (err: unknown) => {
+          assert.ok(err instanceof VoxqcError);
+          assert.equal(err.code, 'ERR_NATIVE_LOAD');
+          assert.equal(err.file, bad);
+          assert.ok(err.message.includes(bad));
+          assert.match(err.message, /invalid ELF header|too short/);
+          assert.match(err.message, /npm run build:native/);
+          return true;
+        },
+      );
+    } finally {
+      t.cleanup();
+    }
+  });
+});
+
+describe('01 package entry point', () => {
+  it("import 'voxqc' resolves to the compiled package and exposes only the public API", async () => {
+    const api = await import('voxqc');
+    assert.deepEqual(Object.keys(api).sort(), [
+      'VERSION',
+      'VoxqcError',
+      'configure',
+      'describeAudio',
+      'describeFiles',
+      'getConfig',
+      'loadAudio',
+      'resample',
+      'runtimeInfo',
+    ]);
+    const pkg = await import('voxqc/package.json', { with: { type: 'json' } });
+    assert.equal(pkg.default.name, 'voxqc');
+    await assert.rejects(import('voxqc/dist/lib/native/loader.js' as string), /not defined by "exports"|ERR_PACKAGE_PATH_NOT_EXPORTED/);
+  });
+});

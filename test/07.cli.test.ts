@@ -1,0 +1,75 @@
+// Layer 7: the voxqc command line, run as a real child process from the compiled package.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoRoot, samplesDir, tempDir } from './helpers/index.js';
+
+const cli = join(repoRoot, 'dist', 'lib', 'cli.js');
+function voxqc(args: string[], cwd = repoRoot) {
+  const res = spawnSync(process.execPath, [cli, ...args], { cwd, encoding: 'utf8' });
+  return { code: res.status, out: res.stdout, err: res.stderr };
+}
+
+describe('07 command line', () => {
+  before(function () {
+    if (!existsSync(cli)) throw new Error(`${cli} missing: run npm run build:ts`);
+  });
+
+  it('--version prints the package version', () => {
+    const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8'));
+    const r = voxqc(['--version']);
+    assert.equal(r.code, 0);
+    assert.equal(r.out.trim(), pkg.version);
+  });
+
+  it('--help lists the commands', () => {
+    const r = voxqc(['--help']);
+    assert.equal(r.code, 0);
+    for (const cmd of ['demo', 'describe', 'grade', 'filter', 'report', 'simulate', 'train', 'queue']) {
+      assert.match(r.out, new RegExp(`^  ${cmd}\\b`, 'm'));
+    }
+  });
+
+  it('demo describes the bundled clips and says where the results are', () => {
+    const t = tempDir();
+    try {
+      const r = voxqc(['demo'], t.dir);
+      assert.equal(r.code, 0, r.err);
+      const out = join(t.dir, 'voxqc-out', 'demo.jsonl');
+      assert.match(r.out, new RegExp(`results: ${out}`));
+      const rows = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+      assert.equal(rows.length, 5);
+      const lj = rows.find((x) => x.path.endsWith('ljspeech_LJ001-0001.wav'));
+      assert.equal(lj.sampleRate, 22050);
+      assert.ok(Math.abs(lj.durationSec - 9.655) < 0.01);
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('describe --json writes one JSON line per clip, and an error line for a bad one (exit 1)', () => {
+    const t = tempDir();
+    try {
+      const bad = join(t.dir, 'bad.wav');
+      writeFileSync(bad, 'not audio');
+      const r = voxqc(['describe', '--json', join(samplesDir, 'speechcommands_zero_3d794813.wav'), bad]);
+      assert.equal(r.code, 1);
+      const rows = r.out.trim().split('\n').map((l) => JSON.parse(l));
+      assert.equal(rows.length, 2);
+      const err = rows.find((x) => x.error);
+      assert.equal(err.error.code, 'ERR_DECODE');
+      assert.ok(rows.some((x) => x.durationSec === 1));
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('bad usage exits 2 with a message', () => {
+    assert.equal(voxqc(['frobnicate']).code, 2);
+    const r = voxqc(['describe', '--threads', 'zero', samplesDir]);
+    assert.equal(r.code, 2);
+    assert.match(r.err, /--threads: expected a positive integer, received 'zero'/);
+    assert.equal(voxqc(['describe', '--nope']).code, 2);
+  });
+});
