@@ -80,3 +80,23 @@ describe('01 package entry point', () => {
     await assert.rejects(import('voxqc/dist/lib/native/loader.js' as string), /not defined by "exports"|ERR_PACKAGE_PATH_NOT_EXPORTED/);
   });
 });
+
+describe('01 build prerequisites and threads', () => {
+  it('the native build says exactly what is missing and the command that installs it', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const res = spawnSync(process.execPath, [join(repoRoot, 'scripts', 'build-native.mjs')], {
+      env: { ...process.env, TORCH_DIR: '/nonexistent/libtorch' },
+      encoding: 'utf8',
+    });
+    assert.equal(res.status, 1);
+    assert.match(res.stderr, /missing:/);
+    assert.match(res.stderr, /libtorch: TORCH_DIR=\/nonexistent\/libtorch holds no TorchConfig\.cmake/);
+    assert.match(res.stderr, /install: apt-get install -y libtorch-dev/);
+  });
+
+  it('the thread count reaches libtorch on the worker thread', async () => {
+    const { native } = await import('../lib/native/loader.js');
+    assert.equal((await native().runtimeInfo(2)).intraOpThreads, 2);
+    assert.equal((await native().runtimeInfo(1)).intraOpThreads, 1);
+  });
+});
