@@ -10,7 +10,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterRuntime(env, exports);
   RegisterWav(env, exports);
   RegisterResample(env, exports);
-  exports.Set("abiVersion", Napi::Number::New(env, 1));
+  RegisterFeatures(env, exports);
+  exports.Set("abiVersion", Napi::Number::New(env, 2));
   return exports;
 }
 

@@ -116,5 +116,6 @@ inline double numberArg(const Napi::CallbackInfo& info, size_t i, const char* na
 void RegisterRuntime(Napi::Env env, Napi::Object exports);
 void RegisterWav(Napi::Env env, Napi::Object exports);
 void RegisterResample(Napi::Env env, Napi::Object exports);
+void RegisterFeatures(Napi::Env env, Napi::Object exports);
 
 }  // namespace voxqc::binding

@@ -7,3 +7,26 @@ export { configure, getConfig, runtimeInfo, VERSION } from './runtime.js';
 export type { RuntimeInfo, VoxqcConfig } from './runtime.js';
 export { describeAudio, describeFiles } from './describe.js';
 export type { AudioDescription, DescribeResult } from './describe.js';
+export {
+  spectrogram,
+  melSpectrogram,
+  mfcc,
+  fbank,
+  kaldiMfcc,
+  spectrogramBatch,
+  melSpectrogramBatch,
+  mfccBatch,
+  fbankBatch,
+  kaldiMfccBatch,
+} from './features.js';
+export type {
+  Features,
+  SpectrogramOptions,
+  MelSpectrogramOptions,
+  MfccOptions,
+  FbankOptions,
+  KaldiMfccOptions,
+  WindowName,
+  PadMode,
+  KaldiWindowName,
+} from './features.js';

@@ -70,10 +70,20 @@ describe('01 package entry point', () => {
       'configure',
       'describeAudio',
       'describeFiles',
+      'fbank',
+      'fbankBatch',
       'getConfig',
+      'kaldiMfcc',
+      'kaldiMfccBatch',
       'loadAudio',
+      'melSpectrogram',
+      'melSpectrogramBatch',
+      'mfcc',
+      'mfccBatch',
       'resample',
       'runtimeInfo',
+      'spectrogram',
+      'spectrogramBatch',
     ]);
     const pkg = await import('voxqc/package.json', { with: { type: 'json' } });
     assert.equal(pkg.default.name, 'voxqc');

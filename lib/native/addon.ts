@@ -32,7 +32,13 @@ export interface NativeAddon {
   /** Resolves to the index of the first non-finite output sample, or -1. */
   decodeWav(info: NativeWavInfo, bytes: Uint8Array, frames: number, channel: number, out: Float32Array): Promise<number>;
   resample(input: Float32Array, fromRate: number, toRate: number, out: Float32Array, threads: number): Promise<void>;
+  /** Validates the options and returns the output shape (synchronous: arithmetic only). */
+  featureShape(kind: string, numSamples: number, opts: object): { frames: number; bins: number };
+  computeFeatures(kind: string, samples: Float32Array, opts: object, out: Float32Array, threads: number): Promise<void>;
+  computeFeaturesReference(kind: string, samples: Float32Array, opts: object, out: Float32Array, threads: number): Promise<void>;
+  computeFeaturesBatch(kind: string, clips: Float32Array[], opts: object, outs: Float32Array[], threads: number): Promise<void>;
+  featureBackend(): { fft: string; simd: string };
 }
 
 /** The ABI version this TypeScript expects (binding/addon.cc exports the native one). */
-export const EXPECTED_ABI_VERSION = 1;
+export const EXPECTED_ABI_VERSION = 2;
