@@ -13,6 +13,7 @@ export const APT_PACKAGES = [
   { name: 'libfftw3-dev', need: 'build', why: 'FFTW, the FFT of the feature kernels' },
   { name: 'nlohmann-json3-dev', need: 'build', why: 'JSON for model configs in the native core' },
   { name: 'ffmpeg', need: 'run', why: 'decodes every audio format but WAV, and video' },
+  { name: 'espeak-ng', need: 'run', why: 'phonemes of transcripts, for the transcript check' },
 ];
 
 export function commandExists(cmd) {
