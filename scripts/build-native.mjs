@@ -2,7 +2,9 @@
 // Builds the native addon (build/Release/voxqc.node) and the native test executable with cmake-js.
 // Usage: node scripts/build-native.mjs [--debug] [--sanitize] [--no-tests]
 // Environment: TORCH_DIR / Torch_DIR (another libtorch, e.g. PyTorch's with CUDA),
-//              VOXQC_BUILD_JOBS (parallel compile jobs; default: number of cores).
+//              VOXQC_BUILD_JOBS (parallel compile jobs; default: number of cores),
+//              VOXQC_BUILD_DIR (build directory; default build/, where the loader looks; another
+//              one is loaded with VOXQC_NATIVE_PATH=<dir>/Release/voxqc.node).
 import { spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -31,7 +33,7 @@ const defines = [`--CDVOXQC_BUILD_TESTS=${args.includes('--no-tests') ? 'OFF' : 
 if (args.includes('--sanitize')) defines.push('--CDVOXQC_SANITIZE=ON');
 const torchDir = process.env.TORCH_DIR || process.env.Torch_DIR;
 if (torchDir) defines.push(`--CDTORCH_DIR=${torchDir}`);
-const cmd = [cmakeJs, 'compile', '--out', 'build', ...(args.includes('--debug') ? ['--debug'] : []), ...defines];
+const cmd = [cmakeJs, 'compile', '--out', process.env.VOXQC_BUILD_DIR || 'build', ...(args.includes('--debug') ? ['--debug'] : []), ...defines];
 const jobs = process.env.VOXQC_BUILD_JOBS || String(availableParallelism());
 console.log(`voxqc: building the native addon (cmake-js, ${jobs} jobs)…`);
 const res = spawnSync(process.execPath, cmd, {

@@ -4,8 +4,11 @@
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
+#include <dlfcn.h>
 
 #include <algorithm>
+#include <atomic>
+#include <exception>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -32,10 +35,11 @@ namespace voxqc::features {
 
 namespace detail {
 
-// The nonzero band of each filter of a filterbank: filter m covers bins
-// [begin[m], begin[m] + count[m]) with weights[offset[m] ...].
-struct SparseMel {
-  int nMels = 0;
+// A filterbank in groups of 8 filters: group g (filters 8g .. 8g+7) covers bins
+// [begin[g], begin[g] + count[g]), the union of its filters' nonzero bands, with the weights
+// stored bin-major, 8 per bin (zeros where a filter does not reach): one 8-wide FMA per bin.
+struct BlockedMel {
+  int nMels = 0, nGroups = 0;
   std::vector<int32_t> begin, count, offset;
   std::vector<float> weights;
 
@@ -43,22 +47,34 @@ struct SparseMel {
   void build(const at::Tensor& fbFilterMajor) {
     at::Tensor fb = fbFilterMajor.contiguous();
     nMels = static_cast<int>(fb.size(0));
+    nGroups = (nMels + 7) / 8;
     const int64_t nBins = fb.size(1);
     const float* d = fb.data_ptr<float>();
-    begin.assign(nMels, 0);
-    count.assign(nMels, 0);
-    offset.assign(nMels, 0);
+    begin.assign(nGroups, 0);
+    count.assign(nGroups, 0);
+    offset.assign(nGroups, 0);
     weights.clear();
-    for (int m = 0; m < nMels; ++m) {
-      const float* row = d + m * nBins;
-      int64_t lo = 0, hi = nBins;
-      while (lo < hi && row[lo] == 0.f) ++lo;
-      while (hi > lo && row[hi - 1] == 0.f) --hi;
-      begin[m] = static_cast<int32_t>(lo);
-      count[m] = static_cast<int32_t>(hi - lo);
-      offset[m] = static_cast<int32_t>(weights.size());
-      weights.insert(weights.end(), row + lo, row + hi);
+    for (int g = 0; g < nGroups; ++g) {
+      int64_t lo = nBins, hi = 0;
+      for (int m = 8 * g; m < std::min(nMels, 8 * g + 8); ++m) {
+        const float* row = d + m * nBins;
+        for (int64_t k = 0; k < nBins; ++k)
+          if (row[k] != 0.f) {
+            lo = std::min(lo, k);
+            hi = std::max(hi, k + 1);
+          }
+      }
+      if (hi <= lo) lo = hi = 0;
+      begin[g] = static_cast<int32_t>(lo);
+      count[g] = static_cast<int32_t>(hi - lo);
+      offset[g] = static_cast<int32_t>(weights.size());
+      for (int64_t k = lo; k < hi; ++k)
+        for (int j = 0; j < 8; ++j) {
+          const int m = 8 * g + j;
+          weights.push_back(m < nMels ? d[m * nBins + k] : 0.f);
+        }
     }
+    weights.resize(weights.size() + 16, 0.f);
   }
 };
 
@@ -89,7 +105,7 @@ struct SpectralPlan {
   std::vector<float> window;  // winLength values; "window" normalisation folded in
   const RealFft* fft = nullptr;
   int64_t outBins = 0;
-  SparseMel mel;
+  BlockedMel mel;
   bool logMels = false;
   int nMfcc = 0;
   int dctLd = 0;
@@ -104,7 +120,7 @@ struct KaldiPlan {
   float logEnergyFloor = 0.f, preemph = 0.97f;
   std::vector<float> window;
   const RealFft* fft = nullptr;
-  SparseMel mel;
+  BlockedMel mel;
   int dctLd = 0;
   std::vector<float> dct, lifter;
 };
@@ -271,9 +287,92 @@ static std::shared_ptr<const KaldiPlan> kaldiPlan(const KaldiFbankOptions& o, co
   });
 }
 
+// ---- threads ----------------------------------------------------------------------------------
+//
+// at::parallel_for with libtorch's OpenMP backend is an inline template whose "#pragma omp
+// parallel" only takes effect in code compiled with -fopenmp; compiled without it, it silently runs
+// everything on the calling thread. When this file is built without -fopenmp against an OpenMP
+// libtorch, parallelFor below makes the same call the pragma would (GOMP_parallel, from the libgomp
+// libtorch has already loaded) with ATen's own chunking, so libtorch's intra-op thread count
+// (at::set_num_threads / voxqc::useIntraOpThreads) still governs. With -fopenmp (or a non-OpenMP
+// libtorch) it is at::parallel_for itself.
+#if AT_PARALLEL_OPENMP && !defined(_OPENMP)
+#define VOXQC_FEATURES_GOMP_SHIM 1
+namespace gomp {
+using ParallelFn = void (*)(void (*)(void*), void*, unsigned, unsigned);
+using IntFn = int (*)();
+struct Api {
+  ParallelFn parallel = nullptr;
+  IntFn threadNum = nullptr, numThreads = nullptr;
+};
+static const Api& api() {
+  static const Api a = [] {
+    Api r;
+    void* h = dlopen("libgomp.so.1", RTLD_NOW | RTLD_NOLOAD);  // the instance libtorch uses
+    void* lib = h ? h : RTLD_DEFAULT;
+    r.parallel = reinterpret_cast<ParallelFn>(dlsym(lib, "GOMP_parallel"));
+    r.threadNum = reinterpret_cast<IntFn>(dlsym(lib, "omp_get_thread_num"));
+    r.numThreads = reinterpret_cast<IntFn>(dlsym(lib, "omp_get_num_threads"));
+    if (!r.parallel || !r.threadNum || !r.numThreads) r = Api{};
+    return r;
+  }();
+  return a;
+}
+template <class F>
+struct Ctx {
+  int64_t begin = 0, end = 0, grain = 0;
+  const F* f = nullptr;
+  std::atomic_flag errFlag = ATOMIC_FLAG_INIT;
+  std::exception_ptr eptr;
+};
+template <class F>
+static void body(void* p) {  // ATen's invoke_parallel, as the pragma would run it
+  auto* c = static_cast<Ctx<F>*>(p);
+  int64_t numThreads = api().numThreads();
+  if (c->grain > 0) numThreads = std::min(numThreads, at::divup(c->end - c->begin, c->grain));
+  const int64_t tid = api().threadNum();
+  const int64_t chunk = at::divup(c->end - c->begin, numThreads);
+  const int64_t b = c->begin + tid * chunk;
+  if (b < c->end) {
+    try {
+      (*c->f)(b, std::min(c->end, b + chunk));
+    } catch (...) {
+      if (!c->errFlag.test_and_set()) c->eptr = std::current_exception();
+    }
+  }
+}
+}  // namespace gomp
+#else
+#define VOXQC_FEATURES_GOMP_SHIM 0
+#endif
+
+template <class F>
+static void parallelFor(int64_t begin, int64_t end, int64_t grain, const F& f) {
+  if (begin >= end) return;
+#if VOXQC_FEATURES_GOMP_SHIM
+  const bool parallel = end - begin > grain && end - begin > 1 && !at::in_parallel_region() &&
+                        at::get_num_threads() > 1 && gomp::api().parallel;
+  if (!parallel) {
+    f(begin, end);
+    return;
+  }
+  gomp::Ctx<F> ctx;
+  ctx.begin = begin;
+  ctx.end = end;
+  ctx.grain = grain;
+  ctx.f = &f;
+  gomp::api().parallel(&gomp::body<F>, &ctx, 0, 0);
+  if (ctx.eptr) std::rethrow_exception(ctx.eptr);
+#else
+  at::parallel_for(begin, end, grain, f);
+#endif
+}
+
 // ---- running one clip ----------------------------------------------------------------------
 
-constexpr int64_t kGrainFrames = 16;
+// Frames per thread at least: waking a thread costs more than a few hundred frames take (about
+// 0.3 ms), so short clips stay on one thread.
+constexpr int64_t kGrainFrames = 256;
 
 // The mel-dB scratch of the two-pass MFCC: reused per thread up to 4 Mi floats, else per call.
 struct DbScratch {
@@ -295,17 +394,20 @@ static void runSpectral(const SpectralPlan& P, const float* x, int64_t n, int64_
   const Kernels& K = kernels();
   const int64_t grain = parallel ? kGrainFrames : std::numeric_limits<int64_t>::max();
   if (P.mode != SpectralPlan::Mfcc || P.logMels) {
-    at::parallel_for(0, frames, grain, [&](int64_t b, int64_t e) { K.spectralRange(P, x, n, b, e, out, nullptr); });
+    parallelFor(0, frames, grain, [&](int64_t b, int64_t e) { K.spectralRange(P, x, n, b, e, out, nullptr); });
     return;
   }
   DbScratch scratch;
   float* db = scratch.get(static_cast<size_t>(frames) * P.mel.nMels);
-  const float mx = at::parallel_reduce(
-      0, frames, grain, -std::numeric_limits<float>::infinity(),
-      [&](int64_t b, int64_t e, float ident) { return std::max(ident, K.spectralRange(P, x, n, b, e, out, db)); },
-      [](float a, float b) { return std::max(a, b); });
+  std::mutex maxMutex;
+  float mx = -std::numeric_limits<float>::infinity();
+  parallelFor(0, frames, grain, [&](int64_t b, int64_t e) {
+    const float m = K.spectralRange(P, x, n, b, e, out, db);
+    std::lock_guard<std::mutex> lock(maxMutex);
+    mx = std::max(mx, m);
+  });
   const float floorDb = mx - 80.0f;  // top_db
-  at::parallel_for(0, frames, grain, [&](int64_t b, int64_t e) { K.mfccFinish(P, db, b, e, floorDb, out); });
+  parallelFor(0, frames, grain, [&](int64_t b, int64_t e) { K.mfccFinish(P, db, b, e, floorDb, out); });
 }
 
 static void subtractColumnMeans(float* out, int64_t frames, int64_t cols) {
@@ -322,7 +424,7 @@ static void subtractColumnMeans(float* out, int64_t frames, int64_t cols) {
 static void runKaldi(const KaldiPlan& P, const float* x, int64_t n, int64_t frames, float* out, bool parallel) {
   const Kernels& K = kernels();
   const int64_t grain = parallel ? kGrainFrames : std::numeric_limits<int64_t>::max();
-  at::parallel_for(0, frames, grain, [&](int64_t b, int64_t e) { K.kaldiRange(P, x, n, b, e, out); });
+  parallelFor(0, frames, grain, [&](int64_t b, int64_t e) { K.kaldiRange(P, x, n, b, e, out); });
   if (P.subtractMean) subtractColumnMeans(out, frames, P.cols);
 }
 
@@ -349,7 +451,7 @@ static void runBatch(const std::vector<int64_t>& frames, Run run) {
       small.push_back(i);
     }
   }
-  at::parallel_for(0, static_cast<int64_t>(small.size()), 1, [&](int64_t b, int64_t e) {
+  parallelFor(0, static_cast<int64_t>(small.size()), 1, [&](int64_t b, int64_t e) {
     for (int64_t j = b; j < e; ++j) run(small[j], false);
   });
 }

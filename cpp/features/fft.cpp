@@ -141,9 +141,22 @@ class FftwRealFft final : public RealFft {
     fftwf_complex* out = fftwf_alloc_complex(n / 2 + 1);
     if (!in || !out) throw std::bad_alloc();
     plan_ = fftwf_plan_dft_r2c_1d(n, in, out, plannerFlags());
+    if (n % 2 == 0 && n >= 4) {
+      fftwf_complex* zin = fftwf_alloc_complex(n / 2);
+      fftwf_complex* zout = fftwf_alloc_complex(n / 2);
+      if (!zin || !zout) throw std::bad_alloc();
+      half_ = fftwf_plan_dft_1d(n / 2, zin, zout, FFTW_FORWARD, plannerFlags());
+      fftwf_free(zin);
+      fftwf_free(zout);
+      if (half_) makeTwiddles();
+    }
     fftwf_free(in);
     fftwf_free(out);
     if (!plan_) throw Error(ErrorCode::Native, "FFTW could not plan a real FFT of size " + std::to_string(n));
+  }
+  void forwardPacked(const float* in, float* Z) const override {
+    fftwf_execute_dft(half_, reinterpret_cast<fftwf_complex*>(const_cast<float*>(in)),
+                      reinterpret_cast<fftwf_complex*>(Z));
   }
   // Plans live as long as the process (the cache never drops them).
   void forward(const float* in, float* out) const override {
@@ -152,10 +165,21 @@ class FftwRealFft final : public RealFft {
 
  private:
   fftwf_plan plan_ = nullptr;
+  fftwf_plan half_ = nullptr;
 };
 #endif
 
 }  // namespace
+
+void RealFft::makeTwiddles() {
+  const int h = n_ / 2;
+  twiddles_.resize(2 * static_cast<size_t>(h) + 16, 0.f);
+  for (int k = 0; k < h; ++k) {
+    const double th = 2.0 * M_PI * k / n_;
+    twiddles_[2 * k] = static_cast<float>(-0.5 * std::sin(th));
+    twiddles_[2 * k + 1] = static_cast<float>(-0.5 * std::cos(th));
+  }
+}
 
 std::unique_ptr<RealFft> makeBuiltinRealFft(int n) { return std::make_unique<BuiltinRealFft>(n); }
 

@@ -18,9 +18,21 @@ class RealFft {
   // interleaved (re, im) floats, also from allocBuffer.
   virtual void forward(const float* in, float* out) const = 0;
 
+  // The packed form, for even sizes with FFTW: the size/2-point complex FFT of the input read as
+  // size/2 complex values z[m] = in[2m] + i in[2m+1] (Z: size floats from allocBuffer). Then
+  // X[k] = (Z[k] + conj(Z[h-k])) / 2 + T[k] (Z[k] - conj(Z[h-k])) with h = size/2, Z[h] = Z[0]
+  // and T[k] = twiddles()[k] = -i exp(-2 pi i k / size) / 2 (interleaved re, im; k < h).
+  // A half-size complex FFT plus that split step is faster than FFTW's own r2c here (FFTW_ESTIMATE
+  // picks slow r2c plans for powers of two), and the kernels fuse the split step with |X|^2.
+  bool packed() const { return !twiddles_.empty(); }
+  virtual void forwardPacked(const float* in, float* Z) const { (void)in, (void)Z; }
+  const float* twiddles() const { return twiddles_.data(); }
+
  protected:
   explicit RealFft(int n) : n_(n) {}
+  void makeTwiddles();
   int n_;
+  std::vector<float> twiddles_;
 };
 
 // The cached FFT of size n (n >= 1) of the configured backend.
