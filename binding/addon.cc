@@ -11,6 +11,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterWav(env, exports);
   RegisterResample(env, exports);
   RegisterFeatures(env, exports);
+  RegisterVideo(env, exports);
   exports.Set("abiVersion", Napi::Number::New(env, 2));
   return exports;
 }

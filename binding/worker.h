@@ -117,5 +117,6 @@ void RegisterRuntime(Napi::Env env, Napi::Object exports);
 void RegisterWav(Napi::Env env, Napi::Object exports);
 void RegisterResample(Napi::Env env, Napi::Object exports);
 void RegisterFeatures(Napi::Env env, Napi::Object exports);
+void RegisterVideo(Napi::Env env, Napi::Object exports);
 
 }  // namespace voxqc::binding

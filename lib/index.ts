@@ -30,3 +30,5 @@ export type {
   PadMode,
   KaldiWindowName,
 } from './features.js';
+export { avOffset } from './video.js';
+export type { AvOffsetOptions, AvOffsetResult, FrameRegion } from './video.js';

@@ -67,6 +67,7 @@ describe('01 package entry point', () => {
     assert.deepEqual(Object.keys(api).sort(), [
       'VERSION',
       'VoxqcError',
+      'avOffset',
       'configure',
       'describeAudio',
       'describeFiles',

@@ -38,6 +38,28 @@ export interface NativeAddon {
   computeFeaturesReference(kind: string, samples: Float32Array, opts: object, out: Float32Array, threads: number): Promise<void>;
   computeFeaturesBatch(kind: string, clips: Float32Array[], opts: object, outs: Float32Array[], threads: number): Promise<void>;
   featureBackend(): { fft: string; simd: string };
+  /** Audio-video offset of gray mouth-region frames against mono audio (cpp/video/av_offset.h). */
+  avOffset(
+    frames: Uint8Array, numFrames: number, width: number, height: number, fps: number,
+    audio: Float32Array, sampleRate: number, opts: { maxOffsetMs?: number; audioStartSec?: number; leadMs?: number }, threads: number,
+  ): Promise<{ offsetMs: number; confidence: number; rawLagMs: number; peakCorr: number; rivalCorr: number; rivalLagMs: number; atSearchEdge: boolean; speechSec: number; motionLevel: number }>;
+  analyzeSignal(samples: Float32Array, sampleRate: number, opts: object, threads: number): Promise<NativeAnalysis>;
+  /** Active speech level (dBFS) of a clean clip, the reference level of the SNR definition. */
+  activeSpeechLevel(clean: Float32Array, sampleRate: number, threads: number): Promise<number>;
+  /** out = clean + noise scaled so that active level(clean) / mean power(noise over the clip) = snrDb. */
+  mixAtSnr(clean: Float32Array, sampleRate: number, noise: Float32Array, snrDb: number, noiseOffset: number, out: Float32Array, threads: number): Promise<void>;
+  /** out = x convolved with rir (same length as x, direct path at unit gain). */
+  convolve(x: Float32Array, rir: Float32Array, out: Float32Array, threads: number): Promise<void>;
+}
+
+/** Signal analysis of one clip (cpp/metrics): scores and speech segments. */
+export interface NativeAnalysis {
+  scores: Record<string, number | boolean>;
+  /** Speech segments as [start0, end0, start1, end1, ...] in seconds. */
+  segments: Float64Array;
+  /** Frame hop of the speech-activity decisions, in seconds, and the decisions (1 = speech). */
+  frameSec: number;
+  isSpeech: Uint8Array;
 }
 
 /** The ABI version this TypeScript expects (binding/addon.cc exports the native one). */
