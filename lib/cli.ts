@@ -4,6 +4,10 @@ import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { describeCommand } from './commands/describe.js';
+import { simulateCommand } from './commands/simulate.js';
+import { filterCommand } from './commands/filter.js';
+import { gradeCommand } from './commands/grade.js';
+import { reportCommand } from './commands/report.js';
 import { VoxqcError } from './errors.js';
 import { packageRoot } from './native/loader.js';
 import { configure, runtimeInfo, VERSION } from './runtime.js';
@@ -16,10 +20,16 @@ Commands:
   demo                      decode and describe the sample clips bundled with voxqc
   describe <file|dir>...    decode clips and print format, rate, length and level (JSONL with --json)
   info                      versions, libtorch, threads, CUDA
-  grade <manifest>          grade clips high/medium/low            (not in this version yet)
-  filter <graded.jsonl>     keep clips by grade, flags, scores     (not in this version yet)
-  report <graded.jsonl>     write an HTML report                   (not in this version yet)
-  simulate                  plant known defects into clean clips   (not in this version yet)
+  grade <manifest|dir>      grade clips high/medium/low into JSONL (resumable); --out FILE
+                            [--report FILE] [--mode rules|model] [--grader mod.js] [--thresholds FILE]
+                            [--shard i/n] [--format F] [--keys audio=K,text=K] [--ordered]
+                            [--overwrite] [--retry-errors] [--fsync row|interval|end] [--quiet]
+  filter <graded.jsonl>     keep clips by grade, flags, scores, in the manifest's own format; --out FILE
+                            [--min-grade high|medium|low] [--exclude-flags a,b] [--where 'snrDb>15']
+                            [--keep-voxqc] [--format input|graded] [--paths auto|keep|absolute]
+  report <graded.jsonl>     write a self-contained HTML report; --out FILE [--worst N] [--clip-sec S]
+  simulate --corpus DIR --out DIR --n N [--seed S] [--videos N]
+                            plant known defects into real clips; labelled manifest
   train                     train the multimodal grader            (not in this version yet)
   queue | worker            spread grading over machines (BullMQ)  (not in this version yet)
 
@@ -31,7 +41,7 @@ Global options:
   -v, --version      the version
 `;
 
-const PLANNED = new Set(['grade', 'filter', 'report', 'simulate', 'train', 'queue', 'worker']);
+const PLANNED = new Set(['train', 'queue', 'worker']);
 
 export async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -45,6 +55,32 @@ export async function main(argv: string[]): Promise<number> {
       threads: { type: 'string' },
       jobs: { type: 'string' },
       out: { type: 'string', short: 'o' },
+      // grade / filter / report
+      report: { type: 'string' },
+      mode: { type: 'string' },
+      grader: { type: 'string' },
+      thresholds: { type: 'string' },
+      shard: { type: 'string' },
+      format: { type: 'string' },
+      keys: { type: 'string' },
+      ordered: { type: 'boolean' },
+      overwrite: { type: 'boolean' },
+      'retry-errors': { type: 'boolean' },
+      fsync: { type: 'string' },
+      quiet: { type: 'boolean', short: 'q' },
+      'min-grade': { type: 'string' },
+      'exclude-flags': { type: 'string' },
+      where: { type: 'string' },
+      'keep-voxqc': { type: 'boolean' },
+      paths: { type: 'string' },
+      worst: { type: 'string' },
+      'clip-sec': { type: 'string' },
+      // simulate
+      corpus: { type: 'string' },
+      n: { type: 'string' },
+      seed: { type: 'string' },
+      videos: { type: 'string' },
+      'sample-rate': { type: 'string' },
     },
   });
   if (values.version) {
@@ -85,6 +121,14 @@ export async function main(argv: string[]): Promise<number> {
       console.log(values.json ? JSON.stringify(info) : Object.entries(info).map(([k, v]) => `${k}: ${v}`).join('\n'));
       return 0;
     }
+    case 'grade':
+      return gradeCommand(rest, values);
+    case 'filter':
+      return filterCommand(rest, values);
+    case 'report':
+      return reportCommand(rest, values);
+    case 'simulate':
+      return simulateCommand(values);
     default:
       if (PLANNED.has(command)) {
         console.error(`voxqc ${command}: not available in voxqc ${VERSION} yet.`);

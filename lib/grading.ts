@@ -49,4 +49,11 @@ export interface ClipResult {
 }
 
 /** Anything that grades one clip: the rule grader, the model, or a test double. */
-export type ClipGrader = (clip: ClipInput, options?: { signal?: AbortSignal }) => Promise<ClipResult>;
+export interface ClipGraderOptions {
+  /** Aborts the clip (a time limit, a cancelled run). */
+  signal?: AbortSignal;
+  /** Thresholds given for the run (--thresholds), as read from the file; the grader checks them. */
+  thresholds?: Record<string, unknown>;
+}
+
+export type ClipGrader = (clip: ClipInput, options?: ClipGraderOptions) => Promise<ClipResult>;

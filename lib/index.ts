@@ -32,3 +32,9 @@ export type {
 } from './features.js';
 export { avOffset } from './video.js';
 export type { AvOffsetOptions, AvOffsetResult, FrameRegion } from './video.js';
+export { analyze, vad, gradeClip } from './analyze.js';
+export type { AnalyzeOptions, AnalyzeResult, SpeechSegment } from './analyze.js';
+export { applyRubric, loadThresholds, resolveThresholds, DEFAULT_THRESHOLDS } from './rubric.js';
+export type { Thresholds } from './rubric.js';
+export type { ClipInput, ClipResult, ClipGrader, ClipGraderOptions, Grade, Flag, Scores } from './grading.js';
+export * from './dataset/index.js';

@@ -86,21 +86,35 @@ export function resolveThresholds(overrides: unknown, where = 'thresholds'): Thr
   return t;
 }
 
-/** Reads thresholds from a JSON or YAML file (a mapping of the keys of Thresholds). */
-export async function loadThresholds(file: string): Promise<Thresholds> {
+/**
+ * Reads a thresholds file: a JSON (.json) or YAML mapping, returned as it is (not yet checked
+ * against the rubric's keys, since a custom grader may take keys of its own).
+ */
+export async function readThresholdsFile(file: string): Promise<Record<string, unknown>> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
-    throw new VoxqcError('ERR_NOT_FOUND', `${file}: cannot read the thresholds file: ${(err as Error).message}`, { file });
+    const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
+    throw new VoxqcError('ERR_NOT_FOUND', `thresholds file ${file}: ${missing ? 'no such file' : (err as Error).message}`, { file });
   }
+  const json = /\.json$/i.test(file);
   let data: unknown;
   try {
-    data = /\.json$/i.test(file) ? JSON.parse(text) : parseYaml(text);
+    data = json ? JSON.parse(text) : parseYaml(text);
   } catch (err) {
-    throw new VoxqcError('ERR_INVALID_ARG', `${file}: not valid ${/\.json$/i.test(file) ? 'JSON' : 'YAML'}: ${(err as Error).message}`, { file });
+    throw new VoxqcError('ERR_INVALID_ARG', `thresholds file ${file}: not valid ${json ? 'JSON' : 'YAML'}: ${(err as Error).message}`, { file });
   }
-  return resolveThresholds(data ?? {}, file);
+  if (data === null || data === undefined) return {};
+  if (typeof data !== 'object' || Array.isArray(data)) {
+    throw new VoxqcError('ERR_INVALID_ARG', `thresholds file ${file}: expected a mapping of threshold names to values, but it holds ${Array.isArray(data) ? 'a list' : typeof data}`, { file });
+  }
+  return data as Record<string, unknown>;
+}
+
+/** Reads rubric thresholds from a JSON or YAML file, checked against the rubric's keys. */
+export async function loadThresholds(file: string): Promise<Thresholds> {
+  return resolveThresholds(await readThresholdsFile(file), file);
 }
 
 const num = (s: Scores, k: string): number | undefined => {

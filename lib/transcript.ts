@@ -6,7 +6,7 @@
 // reads such text letter by letter). The speaking rate the text implies, units per second of
 // active speech, is compared with the distribution of rates of real read speech. That
 // distribution is models/transcript-rate.json, fitted from the transcribed clips of the shared
-// corpus by bench/fit-transcript-rate.mjs.
+// corpus by scripts/fit-transcript-rate.mjs.
 //
 // textMatch is the two-sided tail probability of the implied rate under that distribution: 1
 // for a typical rate, near 0 for a text far too long or too short for the speech. It catches

@@ -14,6 +14,7 @@ export const APT_PACKAGES = [
   { name: 'nlohmann-json3-dev', need: 'build', why: 'JSON for model configs in the native core' },
   { name: 'ffmpeg', need: 'run', why: 'decodes every audio format but WAV, and video' },
   { name: 'espeak-ng', need: 'run', why: 'phonemes of transcripts, for the transcript check' },
+  { name: 'chromium', need: 'test', why: 'renders the HTML report in the tests (headless)' },
 ];
 
 export function commandExists(cmd) {

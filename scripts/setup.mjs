@@ -5,7 +5,7 @@
 //   2. npm dependencies (npm ci)
 //   3. the native addon and native tests (cmake-js; incremental)
 //   4. the TypeScript build (tsc)
-// Usage: node scripts/setup.mjs [--quiet]
+// Usage: node scripts/setup.mjs [--quiet] [--for-tests]
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -14,6 +14,8 @@ import { APT_PACKAGES, debPackageInstalled, commandExists, formatMissing, missin
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const quiet = process.argv.includes('--quiet');
+// Test-only Debian packages (a browser for the report test) are installed for `npm test` only.
+const forTests = process.argv.includes('--for-tests');
 const say = (msg) => {
   if (!quiet) console.log(`voxqc setup: ${msg}`);
 };
@@ -44,9 +46,10 @@ const mtime = (p) => (existsSync(join(root, p)) ? statSync(join(root, p)).mtimeM
 
 // 1. Debian packages
 if (commandExists('dpkg-query')) {
-  const missing = APT_PACKAGES.filter((p) => !debPackageInstalled(p.name));
+  const wanted = APT_PACKAGES.filter((p) => p.need !== 'test' || forTests);
+  const missing = wanted.filter((p) => !debPackageInstalled(p.name));
   if (missing.length === 0) {
-    say(`Debian packages: all ${APT_PACKAGES.length} present`);
+    say(`Debian packages: all ${wanted.length} present`);
   } else {
     const names = missing.map((p) => p.name);
     const why = missing.map((p) => `  ${p.name}: ${p.why}`).join('\n');

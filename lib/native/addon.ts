@@ -44,6 +44,8 @@ export interface NativeAddon {
     audio: Float32Array, sampleRate: number, opts: { maxOffsetMs?: number; audioStartSec?: number; leadMs?: number }, threads: number,
   ): Promise<{ offsetMs: number; confidence: number; rawLagMs: number; peakCorr: number; rivalCorr: number; rivalLagMs: number; atSearchEdge: boolean; speechSec: number; motionLevel: number }>;
   analyzeSignal(samples: Float32Array, sampleRate: number, opts: object, threads: number): Promise<NativeAnalysis>;
+  vad(samples: Float32Array, sampleRate: number, opts: object, threads: number): Promise<{ frameSec: number; speechProb: Float32Array; isSpeech: Uint8Array; segments: Float64Array }>;
+  wadaSnr(samples: Float32Array, threads: number): Promise<number>;
   /** Active speech level (dBFS) of a clean clip, the reference level of the SNR definition. */
   activeSpeechLevel(clean: Float32Array, sampleRate: number, threads: number): Promise<number>;
   /** out = clean + noise scaled so that active level(clean) / mean power(noise over the clip) = snrDb. */
@@ -57,6 +59,8 @@ export interface NativeAnalysis {
   scores: Record<string, number | boolean>;
   /** Speech segments as [start0, end0, start1, end1, ...] in seconds. */
   segments: Float64Array;
+  /** Dropout spans as [start0, end0, ...] in seconds. */
+  dropoutSpans: Float64Array;
   /** Frame hop of the speech-activity decisions, in seconds, and the decisions (1 = speech). */
   frameSec: number;
   isSpeech: Uint8Array;
