@@ -12,6 +12,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterResample(env, exports);
   RegisterFeatures(env, exports);
   RegisterVideo(env, exports);
+  RegisterGrader(env, exports);
   exports.Set("abiVersion", Napi::Number::New(env, 2));
   return exports;
 }

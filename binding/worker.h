@@ -118,5 +118,6 @@ void RegisterWav(Napi::Env env, Napi::Object exports);
 void RegisterResample(Napi::Env env, Napi::Object exports);
 void RegisterFeatures(Napi::Env env, Napi::Object exports);
 void RegisterVideo(Napi::Env env, Napi::Object exports);
+void RegisterGrader(Napi::Env env, Napi::Object exports);
 
 }  // namespace voxqc::binding

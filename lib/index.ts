@@ -38,3 +38,5 @@ export { applyRubric, loadThresholds, resolveThresholds, DEFAULT_THRESHOLDS } fr
 export type { Thresholds } from './rubric.js';
 export type { ClipInput, ClipResult, ClipGrader, ClipGraderOptions, Grade, Flag, Scores } from './grading.js';
 export * from './dataset/index.js';
+export { Grader, defaultModelDir } from './grader.js';
+export type { GraderClip, GraderLoadOptions, ModelGrade } from './grader.js';

@@ -67,6 +67,7 @@ describe('01 package entry point', () => {
     assert.deepEqual(Object.keys(api).sort(), [
       'DEFAULT_KEYS',
       'DEFAULT_THRESHOLDS',
+      'Grader',
       'VERSION',
       'VoxqcError',
       'analyze',
@@ -74,6 +75,7 @@ describe('01 package entry point', () => {
       'avOffset',
       'compileWhere',
       'configure',
+      'defaultModelDir',
       'describeAudio',
       'describeFiles',
       'fbank',
