@@ -13,6 +13,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterFeatures(env, exports);
   RegisterVideo(env, exports);
   RegisterGrader(env, exports);
+  RegisterTrain(env, exports);
   exports.Set("abiVersion", Napi::Number::New(env, 2));
   return exports;
 }

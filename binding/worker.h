@@ -119,5 +119,6 @@ void RegisterResample(Napi::Env env, Napi::Object exports);
 void RegisterFeatures(Napi::Env env, Napi::Object exports);
 void RegisterVideo(Napi::Env env, Napi::Object exports);
 void RegisterGrader(Napi::Env env, Napi::Object exports);
+void RegisterTrain(Napi::Env env, Napi::Object exports);
 
 }  // namespace voxqc::binding

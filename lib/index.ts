@@ -40,3 +40,5 @@ export type { ClipInput, ClipResult, ClipGrader, ClipGraderOptions, Grade, Flag,
 export * from './dataset/index.js';
 export { Grader, defaultModelDir } from './grader.js';
 export type { GraderClip, GraderLoadOptions, ModelGrade } from './grader.js';
+export { train } from './train.js';
+export type { TrainOptions, TrainProgress, TrainResult, TrainHandle } from './train.js';
