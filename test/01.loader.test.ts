@@ -99,6 +99,7 @@ describe('01 package entry point', () => {
       'runtimeInfo',
       'spectrogram',
       'spectrogramBatch',
+      'train',
       'vad',
       'writeReport',
     ]);
