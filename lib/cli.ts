@@ -5,9 +5,12 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { describeCommand } from './commands/describe.js';
 import { simulateCommand } from './commands/simulate.js';
+import { trainCommand } from './commands/train.js';
 import { filterCommand } from './commands/filter.js';
 import { gradeCommand } from './commands/grade.js';
 import { reportCommand } from './commands/report.js';
+import { queueCommand } from './commands/queue.js';
+import { workerCommand } from './commands/worker.js';
 import { VoxqcError } from './errors.js';
 import { packageRoot } from './native/loader.js';
 import { configure, runtimeInfo, VERSION } from './runtime.js';
@@ -30,8 +33,15 @@ Commands:
   report <graded.jsonl>     write a self-contained HTML report; --out FILE [--worst N] [--clip-sec S]
   simulate --corpus DIR --out DIR --n N [--seed S] [--videos N]
                             plant known defects into real clips; labelled manifest
-  train                     train the multimodal grader            (not in this version yet)
-  queue | worker            spread grading over machines (BullMQ)  (not in this version yet)
+  train --data DIR --config cfg.json --out DIR
+                            train the multimodal grader (resumable)
+  queue submit <manifest>   split a manifest into jobs on a BullMQ queue in Redis; --redis URL
+                            [--name RUN] [--chunk 200] [--thresholds FILE] [--format F] [--keys K]
+  queue status [RUN]        jobs done/active/waiting/failed (with reasons), rows, audio, rate; --redis URL
+  queue collect <RUN>       every graded row once, in input order; --redis URL --out FILE [--partial]
+  queue remove <RUN>        delete a run (its rows, jobs and record) from Redis; --redis URL
+  worker                    take grading jobs from the queue until stopped; --redis URL
+                            [--jobs N] [--threads N] [--device cpu|cuda] [--grader mod.js]
 
 Global options:
   --threads N        libtorch intra-op threads per native call (default 1)
@@ -41,7 +51,7 @@ Global options:
   -v, --version      the version
 `;
 
-const PLANNED = new Set(['train', 'queue', 'worker']);
+const PLANNED = new Set<string>();
 
 export async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -81,6 +91,16 @@ export async function main(argv: string[]): Promise<number> {
       seed: { type: 'string' },
       videos: { type: 'string' },
       'sample-rate': { type: 'string' },
+      // train
+      data: { type: 'string' },
+      config: { type: 'string' },
+      epochs: { type: 'string' },
+      // queue / worker
+      redis: { type: 'string' },
+      name: { type: 'string' },
+      chunk: { type: 'string' },
+      partial: { type: 'boolean' },
+      device: { type: 'string' },
     },
   });
   if (values.version) {
@@ -129,6 +149,12 @@ export async function main(argv: string[]): Promise<number> {
       return reportCommand(rest, values);
     case 'simulate':
       return simulateCommand(values);
+    case 'train':
+      return trainCommand(values);
+    case 'queue':
+      return queueCommand(rest, values);
+    case 'worker':
+      return workerCommand(rest, values);
     default:
       if (PLANNED.has(command)) {
         console.error(`voxqc ${command}: not available in voxqc ${VERSION} yet.`);

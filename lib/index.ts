@@ -42,3 +42,4 @@ export { Grader, defaultModelDir } from './grader.js';
 export type { GraderClip, GraderLoadOptions, ModelGrade } from './grader.js';
 export { train } from './train.js';
 export type { TrainOptions, TrainProgress, TrainResult, TrainHandle } from './train.js';
+export * from './queue/index.js';

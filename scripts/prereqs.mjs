@@ -15,6 +15,7 @@ export const APT_PACKAGES = [
   { name: 'ffmpeg', need: 'run', why: 'decodes every audio format but WAV, and video' },
   { name: 'espeak-ng', need: 'run', why: 'phonemes of transcripts, for the transcript check' },
   { name: 'chromium', need: 'test', why: 'renders the HTML report in the tests (headless)' },
+  { name: 'redis-server', need: 'test', why: 'the job queue of cluster runs (BullMQ), in the tests' },
 ];
 
 export function commandExists(cmd) {
