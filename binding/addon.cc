@@ -11,6 +11,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterWav(env, exports);
   RegisterResample(env, exports);
   RegisterFeatures(env, exports);
+  RegisterMetrics(env, exports);
+  RegisterSimulate(env, exports);
   RegisterVideo(env, exports);
   RegisterGrader(env, exports);
   RegisterTrain(env, exports);

@@ -117,6 +117,8 @@ void RegisterRuntime(Napi::Env env, Napi::Object exports);
 void RegisterWav(Napi::Env env, Napi::Object exports);
 void RegisterResample(Napi::Env env, Napi::Object exports);
 void RegisterFeatures(Napi::Env env, Napi::Object exports);
+void RegisterMetrics(Napi::Env env, Napi::Object exports);
+void RegisterSimulate(Napi::Env env, Napi::Object exports);
 void RegisterVideo(Napi::Env env, Napi::Object exports);
 void RegisterGrader(Napi::Env env, Napi::Object exports);
 void RegisterTrain(Napi::Env env, Napi::Object exports);

@@ -1,0 +1,174 @@
+// 10 ms frame analysis at 16 kHz on the fused spectrogram kernel (features.h), in chunks so that a
+// one-hour clip never holds its whole spectrogram.
+#include "metrics/frames.h"
+
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+
+#include <algorithm>
+#include <cmath>
+#include <deque>
+#include <sstream>
+
+#include "audio/resample.h"
+#include "core/error.h"
+#include "features/features.h"
+
+namespace voxqc::metrics::detail {
+
+void validateInput(const float* x, size_t n, int sampleRate, const char* fn) {
+  if (sampleRate < 8000 || sampleRate > 768000) {
+    std::ostringstream os;
+    os << fn << ": sampleRate must be in [8000, 768000] Hz, got " << sampleRate;
+    throwInvalidArg(os.str());
+  }
+  if (n == 0) throwInvalidArg(std::string(fn) + ": the clip is empty (0 samples)");
+  if (x == nullptr) throwInvalidArg(std::string(fn) + ": null sample pointer");
+  for (size_t i = 0; i < n; ++i) {
+    if (!std::isfinite(x[i])) {
+      std::ostringstream os;
+      os << fn << ": sample " << i << " (at " << double(i) / sampleRate << " s) is "
+         << (std::isnan(x[i]) ? "NaN" : "infinite") << "; samples must be finite";
+      throwInvalidArg(os.str());
+    }
+  }
+}
+
+std::vector<float> toWorkRate(const float* x, size_t n, int sampleRate, const char* fn) {
+  validateInput(x, n, sampleRate, fn);
+  if (sampleRate == kWorkRate) return std::vector<float>(x, x + n);
+  return audio::resample(x, n, sampleRate, kWorkRate);
+}
+
+namespace {
+
+double hzToMel(double f) { return 2595.0 * std::log10(1.0 + f / 700.0); }
+
+const std::vector<int>& binToBand() {
+  static const std::vector<int> map = [] {
+    std::vector<int> m(kBins);
+    const double top = hzToMel(kWorkRate / 2.0);
+    for (int k = 0; k < kBins; ++k) {
+      const double f = double(k) * kWorkRate / kFft;
+      m[k] = std::min(kBands - 1, int(std::floor(hzToMel(f) / top * kBands)));
+    }
+    return m;
+  }();
+  return map;
+}
+
+// Autocorrelation of the periodic Hann window of kWin samples, normalised (Boersma's correction).
+const std::vector<double>& windowAutocorr() {
+  static const std::vector<double> r = [] {
+    std::vector<double> w(kWin), out(kFft / 2 + 1, 0.0);
+    for (int i = 0; i < kWin; ++i) w[i] = 0.5 - 0.5 * std::cos(2 * M_PI * i / kWin);
+    for (int l = 0; l <= kFft / 2 && l < kWin; ++l) {
+      double s = 0;
+      for (int i = 0; i + l < kWin; ++i) s += w[i] * w[i + l];
+      out[l] = s;
+    }
+    const double r0 = out[0];
+    for (auto& v : out) v /= r0;
+    return out;
+  }();
+  return r;
+}
+
+constexpr int kLagMin = 40;   // 400 Hz
+constexpr int kLagMax = 256;  // 62.5 Hz
+
+}  // namespace
+
+Frames analyzeFrames(const float* x, size_t n) {
+  Frames fr;
+  fr.count = (n + kHop - 1) / kHop;
+  if (fr.count == 0) return fr;
+  fr.band.assign(fr.count * kBands, 0.0f);
+  fr.power.assign(fr.count, 0.0f);
+  fr.harm.assign(fr.count, 0.0f);
+
+  features::SpectrogramOptions so;
+  so.nFft = kFft;
+  so.winLength = kWin;
+  so.hopLength = kHop;
+  so.center = false;
+  so.power = 2.0;
+  so.sampleRate = kWorkRate;
+
+  const double norm = 1.0 / (double(kFft) * (kWin * 0.375));  // Parseval + sum(w^2)
+  const auto& band = binToBand();
+  const auto& wr = windowAutocorr();
+  constexpr size_t kChunk = 1024;
+  const size_t chunks = (fr.count + kChunk - 1) / kChunk;
+
+  at::parallel_for(0, int64_t(chunks), 1, [&](int64_t c0, int64_t c1) {
+    std::vector<float> buf, spec;
+    for (int64_t c = c0; c < c1; ++c) {
+      const size_t f0 = size_t(c) * kChunk;
+      const size_t F = std::min(kChunk, fr.count - f0);
+      const size_t len = (F - 1) * kHop + kFft;
+      buf.assign(len, 0.0f);
+      // Frame t's nFft block starts at t*kHop + kHop/2 - kFft/2.
+      const int64_t start = int64_t(f0) * kHop + kHop / 2 - kFft / 2;
+      for (size_t i = 0; i < len; ++i) {
+        const int64_t j = start + int64_t(i);
+        if (j >= 0 && j < int64_t(n)) buf[i] = x[j];
+      }
+      spec.resize(F * kBins);
+      features::spectrogramInto(buf.data(), len, so, spec.data());
+      for (size_t t = 0; t < F; ++t) {
+        const float* p = &spec[t * kBins];
+        float* b = &fr.band[(f0 + t) * kBands];
+        double tot = 0;
+        for (int k = 0; k < kBins; ++k) {
+          const double v = p[k] * ((k == 0 || k == kBins - 1) ? 1.0 : 2.0) * norm;
+          b[band[k]] += float(v);
+          tot += v;
+        }
+        fr.power[f0 + t] = float(tot);
+      }
+      // Periodicity: autocorrelation = inverse FFT of the power spectrum.
+      at::Tensor S = at::from_blob(spec.data(), {int64_t(F), int64_t(kBins)}, at::kFloat);
+      at::Tensor r = at::fft_irfft(S, kFft, -1).contiguous();
+      const float* pr = r.data_ptr<float>();
+      for (size_t t = 0; t < F; ++t) {
+        const float* rt = pr + t * kFft;
+        if (!(rt[0] > 1e-12f)) continue;
+        double best = 0;
+        for (int l = kLagMin; l <= kLagMax; ++l) {
+          const double v = rt[l] / rt[0] / wr[l];
+          if (v > best) best = v;
+        }
+        fr.harm[f0 + t] = float(std::min(1.0, best));
+      }
+    }
+  });
+  return fr;
+}
+
+std::vector<float> slidingMin(const std::vector<float>& v, size_t half) {
+  const size_t n = v.size();
+  std::vector<float> out(n);
+  std::deque<size_t> dq;
+  size_t next = 0;  // next index to push
+  for (size_t i = 0; i < n; ++i) {
+    const size_t hi = std::min(n - 1, i + half);
+    while (next <= hi) {
+      while (!dq.empty() && v[dq.back()] >= v[next]) dq.pop_back();
+      dq.push_back(next++);
+    }
+    while (dq.front() + half < i) dq.pop_front();
+    out[i] = v[dq.front()];
+  }
+  return out;
+}
+
+std::vector<float> slidingMax(const std::vector<float>& v, size_t half) {
+  std::vector<float> neg(v.size());
+  for (size_t i = 0; i < v.size(); ++i) neg[i] = -v[i];
+  auto m = slidingMin(neg, half);
+  for (auto& x : m) x = -x;
+  return m;
+}
+
+}  // namespace voxqc::metrics::detail

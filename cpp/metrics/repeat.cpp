@@ -1,0 +1,230 @@
+// Repetition (rubric): the longest stretch that occurs twice, the second time as a near-exact copy.
+//
+// 1. Candidates by hashing (O(frames)): each speech frame gets a 23-bit spectral key, the signs of
+//    the differences between adjacent bands of its 3-frame-smoothed log band energies; four hash
+//    tables index fixed 14-bit subsets of the key (locality-sensitive: a copy that sits a fraction
+//    of a hop off the original's frame grid keeps most subsets). A frame votes for the frame lag
+//    to every earlier frame with the same subset key within maxLag; a lag that collects >= 8 votes
+//    (lags +-1 pooled) within 0.4 s is a candidate.
+// 2. Verification on the samples: the exact lag in samples is the peak of the normalised
+//    cross-correlation within +-1.5 frames of the candidate's; then 10 ms blocks are compared at
+//    that lag and the stretch is grown while blocks correlate >= 1 - repeatMaxDistance (0.8 by
+//    default; gaps of up to 0.15 s of
+//    non-matching blocks are bridged, near-silent blocks neither break nor extend it; a block
+//    that correlates <= -0.3 ends it: a copy never anti-correlates, a steady tone or hum whose
+//    period happens to fit the lag does). A copy cannot overlap its original, so the stretch is at
+//    most the lag.
+// Re-spoken words, sustained vowels and rhythmic noise do not correlate sample by sample over
+// 10 ms blocks at one lag for 0.4 s, so they do not count.
+#include <algorithm>
+#include <array>
+#include <cmath>
+
+#include "metrics/internal.h"
+
+namespace voxqc::metrics::detail {
+
+namespace {
+constexpr int kTables = 4;
+constexpr int kKeyBits = 14;
+constexpr int kVotesNeeded = 8;
+constexpr size_t kBucketScan = 64;
+constexpr double kAntiCorr = -0.3;
+constexpr size_t kMaxCandidates = 400;
+
+struct Vote {
+  uint32_t lag, t;
+};
+
+std::array<std::array<int, kKeyBits>, kTables> subsets() {
+  std::array<std::array<int, kKeyBits>, kTables> s{};
+  // Deterministic spread subsets of the 23 key bits.
+  const int step[kTables] = {1, 3, 5, 7};
+  for (int tb = 0; tb < kTables; ++tb)
+    for (int i = 0; i < kKeyBits; ++i) s[tb][i] = (tb * 2 + i * step[tb]) % (kBands - 1);
+  return s;
+}
+
+double blockCorr(const float* a, const float* b, size_t len, double& ea, double& eb) {
+  double ab = 0;
+  ea = 0, eb = 0;
+  for (size_t i = 0; i < len; ++i) {
+    ab += double(a[i]) * b[i];
+    ea += double(a[i]) * a[i];
+    eb += double(b[i]) * b[i];
+  }
+  if (ea <= 0 || eb <= 0) return 0;
+  return ab / std::sqrt(ea * eb);
+}
+}  // namespace
+
+RepeatResult findRepetition(const float* x, size_t n, const Frames& f, const VadResult& vad,
+                            double minSec, double maxLagSec, double minBlockCorr) {
+  const double kBlockCorr = minBlockCorr;
+  RepeatResult best;
+  const size_t T = f.count;
+  const size_t minFrames = size_t(std::lround(minSec * kWorkRate / kHop));
+  const size_t maxLag = size_t(std::lround(maxLagSec * kWorkRate / kHop));
+  if (T < 2 * minFrames || minFrames < 2) return best;
+  // Smoothed log band energies -> keys.
+  std::vector<uint32_t> key(T, 0);
+  std::vector<uint8_t> use(T, 0);
+  for (size_t t = 0; t < T; ++t) {
+    float g[kBands];
+    for (int b = 0; b < kBands; ++b) {
+      double s = 0;
+      int c = 0;
+      for (int d = -1; d <= 1; ++d) {
+        const int64_t u = int64_t(t) + d;
+        if (u < 0 || u >= int64_t(T)) continue;
+        s += f.band[size_t(u) * kBands + b];
+        ++c;
+      }
+      g[b] = float(10 * std::log10(s / c + 1e-12));
+    }
+    uint32_t k = 0;
+    for (int b = 0; b + 1 < kBands; ++b) k |= uint32_t(g[b + 1] > g[b]) << b;
+    key[t] = k;
+    use[t] = vad.isSpeech.empty() ? 1 : vad.isSpeech[t];
+  }
+  const auto sub = subsets();
+  std::vector<std::vector<uint32_t>> buckets(size_t(kTables) << kKeyBits);
+  std::vector<Vote> votes;
+  std::vector<uint32_t> lagsHere;
+  for (size_t t = 0; t < T; ++t) {
+    if (!use[t]) continue;
+    lagsHere.clear();
+    for (int tb = 0; tb < kTables; ++tb) {
+      uint32_t h = 0;
+      for (int i = 0; i < kKeyBits; ++i) h |= ((key[t] >> sub[tb][i]) & 1u) << i;
+      auto& bucket = buckets[(size_t(tb) << kKeyBits) | h];
+      size_t scanned = 0;
+      for (size_t j = bucket.size(); j-- > 0 && scanned < kBucketScan; ++scanned) {
+        const size_t lag = t - bucket[j];
+        if (lag > maxLag) break;
+        if (lag >= minFrames) lagsHere.push_back(uint32_t(lag));
+      }
+      bucket.push_back(uint32_t(t));
+    }
+    std::sort(lagsHere.begin(), lagsHere.end());
+    lagsHere.erase(std::unique(lagsHere.begin(), lagsHere.end()), lagsHere.end());
+    for (uint32_t l : lagsHere) votes.push_back({l, uint32_t(t)});
+  }
+  if (votes.empty()) return best;
+  std::sort(votes.begin(), votes.end(), [](const Vote& a, const Vote& b) {
+    return a.lag != b.lag ? a.lag < b.lag : a.t < b.t;
+  });
+  // Candidates: for each lag L, votes at L-1..L+1 within minFrames.
+  struct Cand {
+    uint32_t lag, t, votes;
+  };
+  std::vector<Cand> cands;
+  {
+    size_t i = 0;
+    std::vector<uint32_t> ts;
+    while (i < votes.size()) {
+      const uint32_t L = votes[i].lag;
+      size_t j = i;
+      while (j < votes.size() && votes[j].lag == L) ++j;
+      // Gather L-1..L+1.
+      ts.clear();
+      auto lo = std::lower_bound(votes.begin(), votes.end(), L == 0 ? 0u : L - 1,
+                                 [](const Vote& v, uint32_t l) { return v.lag < l; });
+      for (auto it = lo; it != votes.end() && it->lag <= L + 1; ++it) ts.push_back(it->t);
+      std::sort(ts.begin(), ts.end());
+      size_t a = 0;
+      uint32_t bestCount = 0, bestT = 0;
+      for (size_t b = 0; b < ts.size(); ++b) {
+        while (ts[b] - ts[a] >= minFrames) ++a;
+        const uint32_t c = uint32_t(b - a + 1);
+        if (c > bestCount) {
+          bestCount = c;
+          bestT = ts[(a + b) / 2];
+        }
+      }
+      if (bestCount >= uint32_t(kVotesNeeded)) cands.push_back({L, bestT, bestCount});
+      i = j;
+    }
+  }
+  std::sort(cands.begin(), cands.end(), [](const Cand& a, const Cand& b) { return a.votes > b.votes; });
+  if (cands.size() > kMaxCandidates) cands.resize(kMaxCandidates);
+
+  const size_t blk = kHop;
+  std::vector<std::pair<size_t, size_t>> done;  // verified second-copy spans (samples)
+  for (const auto& c : cands) {
+    const size_t centre = size_t(c.t) * kHop + kHop / 2;
+    bool seen = false;
+    for (auto& d : done)
+      if (centre >= d.first && centre < d.second) seen = true;
+    if (seen) continue;
+    // Exact lag in samples around the centre.
+    const int64_t segLen = 4800, half = 2400;
+    const int64_t s0 = int64_t(centre) - half;
+    const int64_t lagLo = int64_t(c.lag) * kHop - 240, lagHi = int64_t(c.lag) * kHop + 240;
+    if (s0 - lagHi < 0 || s0 + segLen > int64_t(n) || lagLo <= 0) continue;
+    double bestR = -1;
+    int64_t bestLag = 0;
+    for (int64_t L = lagLo; L <= lagHi; ++L) {
+      double ea, eb;
+      const double r = blockCorr(x + s0, x + s0 - L, size_t(segLen), ea, eb);
+      if (r > bestR) {
+        bestR = r;
+        bestLag = L;
+      }
+    }
+    if (bestR < kBlockCorr) continue;
+    const size_t Ls = size_t(bestLag);
+    // Grow in 10 ms blocks from the centre block.
+    const size_t nb = n / blk;
+    const size_t cb = centre / blk;
+    auto matchAt = [&](size_t b, int& state) {  // 1 match, 0 neutral, -1 mismatch
+      const size_t s = b * blk;
+      if (s < Ls || s + blk > n) return (state = -1);
+      double ea, eb;
+      const double r = blockCorr(x + s, x + s - Ls, blk, ea, eb);
+      if (ea / blk < 1e-9 && eb / blk < 1e-9) return (state = 0);
+      if (r <= kAntiCorr) return (state = -2);  // impossible in a copy: a periodic sound
+      return (state = r >= kBlockCorr ? 1 : -1);
+    };
+    const size_t maxGap = 15;
+    size_t first = cb, last = cb;
+    int st;
+    {
+      size_t gap = 0;
+      for (size_t b = cb + 1; b < nb && gap <= maxGap; ++b) {
+        matchAt(b, st);
+        if (st == -2) break;
+        if (st == 1) {
+          last = b;
+          gap = 0;
+        } else if (st == -1) {
+          ++gap;
+        }
+      }
+      gap = 0;
+      for (size_t b = cb; b-- > 0 && gap <= maxGap;) {
+        if (b * blk < Ls) break;
+        matchAt(b, st);
+        if (st == -2) break;
+        if (st == 1) {
+          first = b;
+          gap = 0;
+        } else if (st == -1) {
+          ++gap;
+        }
+      }
+    }
+    size_t lenSamples = (last - first + 1) * blk;
+    lenSamples = std::min(lenSamples, Ls);
+    const double sec = double(lenSamples) / kWorkRate;
+    done.push_back({first * blk, (last + 1) * blk});
+    if (sec >= minSec && sec > best.seconds) {
+      best.seconds = sec;
+      best.secondSec = double(first * blk) / kWorkRate;
+      best.firstSec = double(first * blk - Ls) / kWorkRate;
+    }
+  }
+  return best;
+}
+
+}  // namespace voxqc::metrics::detail
