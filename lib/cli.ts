@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The voxqc command line.
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { describeCommand } from './commands/describe.js';
@@ -20,7 +20,7 @@ const HELP = `voxqc ${VERSION}: quality inspection for speech data
 Usage: voxqc <command> [options]
 
 Commands:
-  demo                      decode and describe the sample clips bundled with voxqc
+  demo                      grade the sample clips bundled with voxqc (what npm start runs)
   describe <file|dir>...    decode clips and print format, rate, length and level (JSONL with --json)
   info                      versions, libtorch, threads, CUDA
   grade <manifest|dir>      grade clips high/medium/low into JSONL (resumable); --out FILE
@@ -125,12 +125,23 @@ export async function main(argv: string[]): Promise<number> {
 
   switch (command) {
     case 'demo': {
+      // The main job on the bundled sample clips: grade them by the rubric, write the graded
+      // manifest and the HTML report.
       const samples = join(packageRoot(), 'samples');
       const outDir = resolve('voxqc-out');
       await mkdir(outDir, { recursive: true });
-      const outFile = join(outDir, 'demo.jsonl');
-      console.log(`voxqc demo: describing the sample clips in ${samples}`);
-      const code = await describeCommand([samples], !!values.json, outFile);
+      const out = join(outDir, 'samples.graded.jsonl');
+      const report = join(outDir, 'report.html');
+      console.log(`voxqc demo: grading the sample clips of ${join(samples, 'manifest.jsonl')}`);
+      const code = await gradeCommand([join(samples, 'manifest.jsonl')], { out, report, overwrite: true, ordered: true, quiet: !!values.quiet, json: !!values.json });
+      if (!values.json) {
+        for (const line of (await readFile(out, 'utf8')).trim().split('\n')) {
+          const row = JSON.parse(line) as { audio_filepath: string; voxqc: { grade?: string; flags?: string[]; error?: { message: string } } };
+          const v = row.voxqc;
+          console.log(`  ${row.audio_filepath.padEnd(40)} ${v.error ? `ERROR ${v.error.message}` : `${v.grade!.padEnd(6)} ${v.flags!.join(', ')}`}`);
+        }
+        console.log(`results: ${out}\nreport:  ${report}`);
+      }
       return code;
     }
     case 'describe':

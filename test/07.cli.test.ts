@@ -31,18 +31,20 @@ describe('07 command line', () => {
     }
   });
 
-  it('demo describes the bundled clips and says where the results are', () => {
+  it('demo grades the bundled clips, writes the graded manifest and the report, and says where', () => {
     const t = tempDir();
     try {
       const r = voxqc(['demo'], t.dir);
       assert.equal(r.code, 0, r.err);
-      const out = join(t.dir, 'voxqc-out', 'demo.jsonl');
+      const out = join(t.dir, 'voxqc-out', 'samples.graded.jsonl');
       assert.match(r.out, new RegExp(`results: ${out}`));
+      assert.ok(existsSync(join(t.dir, 'voxqc-out', 'report.html')));
       const rows = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
       assert.equal(rows.length, 5);
-      const lj = rows.find((x) => x.path.endsWith('ljspeech_LJ001-0001.wav'));
-      assert.equal(lj.sampleRate, 22050);
-      assert.ok(Math.abs(lj.durationSec - 9.655) < 0.01);
+      for (const row of rows) assert.ok(['high', 'medium', 'low'].includes(row.voxqc.grade), JSON.stringify(row.voxqc));
+      // The studio LJSpeech clip is clean; the whispered Thorsten take is quieter than -45 dBFS.
+      assert.equal(rows.find((x) => x.audio_filepath.startsWith('ljspeech')).voxqc.grade, 'high');
+      assert.ok(rows.find((x) => x.audio_filepath.includes('whisper')).voxqc.flags.includes('too_quiet'));
     } finally {
       t.cleanup();
     }
