@@ -3,7 +3,7 @@
 // judged by the rubric's thresholds: the rule grade. gradeClip is the same as a ClipGrader.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadAudio, type Audio, type AudioInput } from './audio.js';
+import { isAudio, loadAudio, type Audio, type AudioInput } from './audio.js';
 import { fromNativeError, VoxqcError } from './errors.js';
 import type { ClipGrader, ClipResult, Scores } from './grading.js';
 import { native, packageRoot } from './native/loader.js';
@@ -40,10 +40,6 @@ export interface AnalyzeResult extends ClipResult {
 }
 
 const KNOWN = ['text', 'language', 'video', 'thresholds', 'offsetSec', 'durationSec', 'threads'] as const;
-
-function isAudio(x: unknown): x is Audio {
-  return typeof x === 'object' && x !== null && (x as Audio).samples instanceof Float32Array && typeof (x as Audio).sampleRate === 'number';
-}
 
 function pairs(a: Float64Array): SpeechSegment[] {
   const out: SpeechSegment[] = [];

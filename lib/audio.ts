@@ -53,6 +53,11 @@ export interface Audio {
 
 export type AudioInput = string | Uint8Array | ArrayBuffer;
 
+/** True for audio already decoded by loadAudio (rather than a path or bytes). */
+export function isAudio(x: unknown): x is Audio {
+  return typeof x === 'object' && x !== null && (x as Audio).samples instanceof Float32Array && typeof (x as Audio).sampleRate === 'number';
+}
+
 const KNOWN = ['sampleRate', 'channel', 'offsetSec', 'durationSec', 'maxDurationSec', 'timeoutSec', 'threads'] as const;
 const HEAD_BYTES = 1 << 20;
 const MIX = -1;

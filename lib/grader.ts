@@ -4,7 +4,7 @@
 // as input tokens, so it never knows less than the rules), and graded in batches of similar length.
 import { join } from 'node:path';
 import { analyze } from './analyze.js';
-import { loadAudio, resample, type Audio, type AudioInput } from './audio.js';
+import { isAudio, loadAudio, resample, type Audio, type AudioInput } from './audio.js';
 import { fromNativeError, VoxqcError } from './errors.js';
 import type { Flag, Grade, Scores } from './grading.js';
 import { native, packageRoot } from './native/loader.js';
@@ -135,6 +135,3 @@ async function at16k(input: AudioInput | Audio): Promise<Audio> {
   return { ...input, samples, sampleRate: 16000, durationSec: samples.length / 16000 };
 }
 
-function isAudio(x: unknown): x is Audio {
-  return typeof x === 'object' && x !== null && (x as Audio).samples instanceof Float32Array;
-}

@@ -77,11 +77,6 @@ const Tables& tables() {
 
 }  // namespace
 
-bool looksLikeWav(const uint8_t* head, size_t headSize) {
-  return headSize >= 12 && (std::memcmp(head, "RIFF", 4) == 0 || std::memcmp(head, "RF64", 4) == 0) &&
-         std::memcmp(head + 8, "WAVE", 4) == 0;
-}
-
 WavInfo parseWavHeader(const uint8_t* head, size_t headSize, uint64_t fileSize) {
   if (fileSize == 0 || headSize == 0) throwDecode("the file is empty (0 bytes)");
   if (headSize < 12) throwDecode("too short for a WAV file (" + std::to_string(headSize) + " bytes)");

@@ -38,9 +38,6 @@ struct WavInfo {
 // parsed by ffmpeg instead.
 WavInfo parseWavHeader(const uint8_t* head, size_t headSize, uint64_t fileSize);
 
-// True when the bytes start like a RIFF/RF64 WAVE file (cheap sniff, no validation).
-bool looksLikeWav(const uint8_t* head, size_t headSize);
-
 // Channel selection for decoding: kMixChannels averages all channels; 0..channels-1 takes one.
 constexpr int kMixChannels = -1;
 

@@ -2,7 +2,8 @@
 import { resolve } from 'node:path';
 import { VoxqcError } from '../errors.js';
 import { gradeManifest, type GradeManifestOptions } from '../dataset/grade.js';
-import { loadGraderModule, loadThresholds, type GradeMode } from '../dataset/grader.js';
+import { loadGraderModule, type GradeMode } from '../dataset/grader.js';
+import { readThresholdsFile } from '../rubric.js';
 import { MANIFEST_FORMATS, parseKeysOption, type ManifestFormat } from '../dataset/manifest.js';
 import { progressReporter, summaryText, type ProgressStyle } from '../dataset/progress.js';
 import { writeReport } from '../report/index.js';
@@ -52,7 +53,7 @@ export async function gradeCommand(args: string[], v: GradeCliValues): Promise<n
   };
   if (v.grader) options.grader = await loadGraderModule(v.grader);
   else options.mode = (v.mode as GradeMode | undefined) ?? 'rules';
-  if (v.thresholds) options.thresholds = await loadThresholds(v.thresholds);
+  if (v.thresholds) options.thresholds = await readThresholdsFile(v.thresholds);
   if (v.shard) options.shard = v.shard;
   if (v.format) options.format = v.format as ManifestFormat;
   if (v.keys) options.keys = parseKeysOption(v.keys);

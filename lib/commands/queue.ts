@@ -1,6 +1,6 @@
 // voxqc queue submit|status|collect|remove|list: cluster runs on a BullMQ queue in Redis.
 import { VoxqcError } from '../errors.js';
-import { loadThresholds } from '../dataset/grader.js';
+import { readThresholdsFile } from '../rubric.js';
 import { MANIFEST_FORMATS, parseKeysOption, type ManifestFormat } from '../dataset/manifest.js';
 import { formatSeconds } from '../dataset/progress.js';
 import { collect, listRuns, queueStatus, removeRun, type RunStatus } from '../queue/status.js';
@@ -79,7 +79,7 @@ export async function queueCommand(args: string[], v: QueueCliValues): Promise<n
         opts.format = v.format as ManifestFormat;
       }
       if (v.keys) opts.keys = parseKeysOption(v.keys);
-      if (v.thresholds) opts.thresholds = await loadThresholds(v.thresholds);
+      if (v.thresholds) opts.thresholds = await readThresholdsFile(v.thresholds);
       const s = await submit(opts);
       print(
         `voxqc queue submit: run ${s.run}: ${s.rows} rows in ${s.chunks} jobs of ${s.chunkSize}: ${s.added} added, ${s.existing} already submitted` +

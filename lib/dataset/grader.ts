@@ -3,7 +3,6 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { gradeClip } from '../analyze.js';
-import { readThresholdsFile } from '../rubric.js';
 import { VoxqcError } from '../errors.js';
 import type { ClipGrader } from '../grading.js';
 import { invalid } from '../validate.js';
@@ -45,5 +44,3 @@ export async function loadGraderModule(path: string): Promise<ClipGrader> {
 }
 
 /** Thresholds for the grader, from a JSON or YAML file (an object of name → value). */
-/** Reads a thresholds file (JSON or YAML mapping), unchecked: the grader checks its own keys. */
-export const loadThresholds = readThresholdsFile;

@@ -10,7 +10,7 @@ import { createWriteStream, existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { basename, dirname, extname, join, relative, resolve } from 'node:path';
 import pLimit from 'p-limit';
-import { loadAudio } from '../audio.js';
+import { loadAudio, resample } from '../audio.js';
 import { VoxqcError } from '../errors.js';
 import type { Flag, Grade, Scores } from '../grading.js';
 import { native } from '../native/loader.js';
@@ -325,7 +325,6 @@ export async function simulate(options: SimulateOptions): Promise<SimulateSummar
           break;
         }
         case 'bandlimit': {
-          const { resample } = await import('../audio.js');
           const down = await resample(x, rate, params.toRate as number);
           x = (await resample(down, params.toRate as number, rate)).subarray(0, x.length).slice();
           break;
