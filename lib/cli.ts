@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { describeCommand } from './commands/describe.js';
 import { simulateCommand } from './commands/simulate.js';
-import { trainCommand } from './commands/train.js';
+import { prepareCommand, trainCommand } from './commands/train.js';
 import { filterCommand } from './commands/filter.js';
 import { gradeCommand } from './commands/grade.js';
 import { reportCommand } from './commands/report.js';
@@ -33,8 +33,12 @@ Commands:
   report <graded.jsonl>     write a self-contained HTML report; --out FILE [--worst N] [--clip-sec S]
   simulate --corpus DIR --out DIR --n N [--seed S] [--videos N]
                             plant known defects into real clips; labelled manifest
+  prepare --data DIR --out DIR  measure a labelled (simulated) set for training: 16 kHz WAV,
+                            rule scores, video mouth frames, speaker-disjoint split
   train --data DIR --config cfg.json --out DIR
-                            train the multimodal grader (resumable)
+                            train the multimodal grader (resumable); DIR may be simulate's
+                            output (prepared first, into DIR/prepared) [--epochs N] [--seed S]
+                            [--batch-size N] [--lr X] [--val-fraction X]
   queue submit <manifest>   split a manifest into jobs on a BullMQ queue in Redis; --redis URL
                             [--name RUN] [--chunk 200] [--thresholds FILE] [--format F] [--keys K]
   queue status [RUN]        jobs done/active/waiting/failed (with reasons), rows, audio, rate; --redis URL
@@ -95,6 +99,9 @@ export async function main(argv: string[]): Promise<number> {
       data: { type: 'string' },
       config: { type: 'string' },
       epochs: { type: 'string' },
+      'batch-size': { type: 'string' },
+      lr: { type: 'string' },
+      'val-fraction': { type: 'string' },
       // queue / worker
       redis: { type: 'string' },
       name: { type: 'string' },
@@ -162,6 +169,8 @@ export async function main(argv: string[]): Promise<number> {
       return simulateCommand(values);
     case 'train':
       return trainCommand(values);
+    case 'prepare':
+      return prepareCommand(values);
     case 'queue':
       return queueCommand(rest, values);
     case 'worker':

@@ -2,6 +2,7 @@
 // A model directory holds config.json and model.pt (written by voxqc's training). Each clip is
 // decoded and resampled to the model's rate, measured by the rule metrics (the model takes them
 // as input tokens, so it never knows less than the rules), and graded in batches of similar length.
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { analyze } from './analyze.js';
 import { isAudio, loadAudio, resample, type Audio, type AudioInput } from './audio.js';
@@ -10,6 +11,7 @@ import type { Flag, Grade, Scores } from './grading.js';
 import { native, packageRoot } from './native/loader.js';
 import { getConfig } from './runtime.js';
 import { checkInteger, checkOneOf, checkOptions, invalid } from './validate.js';
+import { decodeMouthFrames } from './video.js';
 
 interface NativeGrader {
   grade(
@@ -27,10 +29,14 @@ export interface GraderLoadOptions {
   threads?: number;
 }
 
-/** One clip to grade: audio (a path, bytes or decoded audio), with optional text and measured scores. */
+/** One clip to grade: audio (a path, bytes or decoded audio), with optional text, video and measured scores. */
 export interface GraderClip {
   audio: AudioInput | Audio;
   text?: string;
+  /** Language of the text (ISO 639-1), for the transcript check. */
+  language?: string;
+  /** Path of a talking-head video of the same recording: the model sees its mouth region, and avOffsetMs is measured. */
+  video?: string;
   /** Scores already measured (e.g. by analyze()); measured here when absent. */
   scores?: Scores;
   id?: string;
@@ -55,6 +61,7 @@ export function defaultModelDir(): string {
 export class Grader {
   private handle: NativeGrader | undefined;
   private readonly threads: number;
+  private readonly videoInput: { fps: number; width: number; height: number } | undefined;
   readonly dir: string;
   readonly grades: Grade[];
   readonly flagNames: Flag[];
@@ -70,6 +77,7 @@ export class Grader {
     this.flagNames = info.flags as Flag[];
     this.parameters = info.parameters;
     this.fusion = info.fusion;
+    this.videoInput = videoInputOf(dir);
   }
 
   /** Loads a model directory (config.json + model.pt). Errors name the file and the problem. */
@@ -100,9 +108,13 @@ export class Grader {
     const prepared = await Promise.all(
       list.map(async (c, i) => {
         if (typeof c !== 'object' || c === null || !('audio' in c)) throw invalid('grader.grade', `clips[${i}]`, 'an object with audio', c);
+        if (c.video !== undefined && (typeof c.video !== 'string' || c.video === '')) throw invalid('grader.grade', `clips[${i}].video`, 'a video file path', c.video);
         const audio = await at16k(c.audio);
-        const scores = c.scores ?? (await analyze(audio, c.text !== undefined ? { text: c.text } : {})).scores;
-        return { samples: audio.samples, ...(c.text !== undefined ? { text: c.text } : {}), scores };
+        const scores =
+          c.scores ??
+          (await analyze(audio, { ...(c.text !== undefined ? { text: c.text, language: c.language } : {}), ...(c.video !== undefined ? { video: c.video } : {}) })).scores;
+        const video = c.video !== undefined && this.videoInput ? await decodeMouthFrames(c.video, this.videoInput) : undefined;
+        return { samples: audio.samples, ...(c.text !== undefined ? { text: c.text } : {}), ...(video ? { video } : {}), scores };
       }),
     );
     let out;
@@ -127,6 +139,19 @@ export class Grader {
   }
 }
 
+/** The video frames a model directory's config asks for (undefined when its video encoder is off). */
+function videoInputOf(dir: string): { fps: number; width: number; height: number } | undefined {
+  let cfg: { video?: { enabled?: boolean; fps?: number; width?: number; height?: number } };
+  try {
+    cfg = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
+  } catch {
+    return undefined; // the native loader has already read and validated it
+  }
+  const v = cfg.video ?? {};
+  if (v.enabled === false) return undefined;
+  return { fps: v.fps ?? 25, width: v.width ?? 64, height: v.height ?? 48 };
+}
+
 /** The clip as 16 kHz mono audio (the model's rate): decoded, or resampled when decoded at another rate. */
 async function at16k(input: AudioInput | Audio): Promise<Audio> {
   if (!isAudio(input)) return loadAudio(input, { sampleRate: 16000 });
@@ -135,3 +160,38 @@ async function at16k(input: AudioInput | Audio): Promise<Audio> {
   return { ...input, samples, sampleRate: 16000, durationSec: samples.length / 16000 };
 }
 
+
+/**
+ * How the final grade of `mode: 'model'` is made from the model's and the rules' views:
+ * - 'model': the model's grade; flags: the model's flags with probability >= 0.5.
+ * - 'rules': the rule grade and flags (the model's view is still reported).
+ * - 'worst': the worse of the two grades; flags: the union.
+ * The shipped model's choice (the one that scored best on validation) is in its grading.json.
+ */
+export type FinalGradePolicy = 'model' | 'rules' | 'worst';
+
+const SEVERITY: Record<Grade, number> = { high: 0, medium: 1, low: 2 };
+
+export function combineGrades(
+  policy: FinalGradePolicy,
+  rules: { grade: Grade; flags: Flag[] },
+  model: { grade: Grade; flags: Partial<Record<Flag, number>> },
+  flagOrder: readonly Flag[],
+): { grade: Grade; flags: Flag[] } {
+  const modelFlags = flagOrder.filter((f) => (model.flags[f] ?? 0) >= 0.5);
+  if (policy === 'rules') return { grade: rules.grade, flags: [...rules.flags] };
+  if (policy === 'model') return { grade: model.grade, flags: modelFlags };
+  const grade = SEVERITY[model.grade] >= SEVERITY[rules.grade] ? model.grade : rules.grade;
+  return { grade, flags: flagOrder.filter((f) => rules.flags.includes(f) || modelFlags.includes(f)) };
+}
+
+/** The final-grade policy of a model directory (grading.json's "final"; 'model' when absent). */
+export function finalPolicyOf(dir: string): FinalGradePolicy {
+  try {
+    const j = JSON.parse(readFileSync(join(dir, 'grading.json'), 'utf8')) as { final?: string };
+    if (j.final === 'model' || j.final === 'rules' || j.final === 'worst') return j.final;
+  } catch {
+    /* no grading.json: the model decides */
+  }
+  return 'model';
+}

@@ -46,6 +46,8 @@ export interface ClipResult {
   scores: Scores;
   /** The learned grader's view, when it ran: probabilities per grade and per flag. */
   model?: { grade: Record<Grade, number>; flags: Partial<Record<Flag, number>>; name?: string };
+  /** The rule grade and flags, when the final grade is the model's or a combination. */
+  rules?: { grade: Grade; flags: Flag[] };
 }
 
 /** Anything that grades one clip: the rule grader, the model, or a test double. */

@@ -38,8 +38,10 @@ export { applyRubric, loadThresholds, resolveThresholds, DEFAULT_THRESHOLDS } fr
 export type { Thresholds } from './rubric.js';
 export type { ClipInput, ClipResult, ClipGrader, ClipGraderOptions, Grade, Flag, Scores } from './grading.js';
 export * from './dataset/index.js';
-export { Grader, defaultModelDir } from './grader.js';
-export type { GraderClip, GraderLoadOptions, ModelGrade } from './grader.js';
+export { Grader, defaultModelDir, combineGrades } from './grader.js';
+export type { GraderClip, GraderLoadOptions, ModelGrade, FinalGradePolicy } from './grader.js';
+export { prepareTrainingData } from './prepare.js';
+export type { PrepareOptions, PrepareSummary } from './prepare.js';
 export { train } from './train.js';
 export type { TrainOptions, TrainProgress, TrainResult, TrainHandle } from './train.js';
 export * from './queue/index.js';

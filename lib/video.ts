@@ -282,3 +282,44 @@ export async function avOffset(videoPath: string, options?: AvOffsetOptions): Pr
     },
   };
 }
+
+/** Frames for the learned grader: the mouth region, grey, at a fixed rate and size. */
+export interface MouthFrames {
+  /** count x height x width bytes, row-major, one byte a pixel. */
+  frames: Uint8Array;
+  count: number;
+  height: number;
+  width: number;
+  fps: number;
+}
+
+/**
+ * Decodes a talking-head video's mouth region (DEFAULT_REGION, the lower centre of the frame)
+ * as grey frames of `width` x `height` at `fps`, as the learned grader takes them. Training data
+ * preparation and grading both call this, so the model sees the same pixels in both.
+ */
+export async function decodeMouthFrames(
+  videoPath: string,
+  options: { fps: number; width: number; height: number; maxDurationSec?: number; timeoutSec?: number },
+): Promise<MouthFrames> {
+  await checkFile(videoPath, 'a video file');
+  if (!ffmpegAvailable()) {
+    throw new VoxqcError('ERR_FFMPEG_MISSING', `${videoPath}: decoding video needs ffmpeg (apt-get install -y ffmpeg, or set VOXQC_FFMPEG)`, { file: videoPath });
+  }
+  const { fps, width, height } = options;
+  const r = DEFAULT_REGION;
+  const vf =
+    `fps=fps=${fps},crop=trunc(iw*${r.width.toFixed(6)}):trunc(ih*${r.height.toFixed(6)}):trunc(iw*${r.x.toFixed(6)}):trunc(ih*${r.y.toFixed(6)}),` +
+    `scale=${width}:${height}:flags=area,format=gray`;
+  const raw = await runTool(
+    ffmpegPath(),
+    ['-nostdin', '-hide_banner', '-v', 'error', '-i', videoPath, '-t', String(options.maxDurationSec ?? 600), '-map', '0:v:0', '-an', '-vf', vf, '-f', 'rawvideo', 'pipe:1'],
+    options.timeoutSec ?? 300,
+    videoPath,
+    videoPath,
+  );
+  const frameBytes = width * height;
+  const count = Math.floor(raw.length / frameBytes);
+  if (count === 0) throw new VoxqcError('ERR_DECODE', `${videoPath}: no video frames decoded`, { file: videoPath });
+  return { frames: new Uint8Array(raw.buffer, raw.byteOffset, count * frameBytes), count, height, width, fps };
+}

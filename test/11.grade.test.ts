@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { gradeManifest } from '../lib/dataset/grade.js';
 import type { ClipGrader } from '../lib/grading.js';
-import { tempDir } from './helpers/index.js';
+import { repoRoot, tempDir } from './helpers/index.js';
 import { CLIPS, graderModule, lhotseCut, lhotseRecording, makeDataset, nemoRows, readJsonl, writeJsonl, type Dataset } from './fixtures/dataset/make.js';
 
 describe('11 dataset: gradeManifest', () => {
@@ -254,7 +254,13 @@ describe('11 dataset: gradeManifest', () => {
     assert.deepEqual(readJsonl(o2)[0]!.voxqc.flags, []);
 
     const o3 = out();
-    await assert.rejects(gradeManifest(m, { out: o3, mode: 'model' }), /the learned grader is not available in this version/);
+    // A model that cannot be loaded (the deliberately broken one) stops the run before it writes.
+    process.env.VOXQC_MODEL = join(repoRoot, 'models', 'broken');
+    try {
+      await assert.rejects(gradeManifest(m, { out: o3, mode: 'model' }), (e: any) => e.code === 'ERR_UNSUPPORTED' && /models\/broken cannot be loaded/.test(e.message) && /nothing was written/.test(e.message));
+    } finally {
+      delete process.env.VOXQC_MODEL;
+    }
     const unsupported: ClipGrader = async (clip) => {
       const { VoxqcError } = await import('../lib/errors.js');
       throw new VoxqcError('ERR_UNSUPPORTED', `${clip.audio}: not in this build`);

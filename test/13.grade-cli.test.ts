@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync, appendFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { join } from 'node:path';
-import { tempDir } from './helpers/index.js';
+import { repoRoot, tempDir } from './helpers/index.js';
 import { cli, graderModule, makeDataset, readJsonl, runCli, spawnCli, writeJsonl, type Dataset } from './fixtures/dataset/make.js';
 
 /** Complete lines in a file now (0 when it does not exist). */
@@ -98,9 +98,9 @@ describe('13 dataset: voxqc grade (CLI)', () => {
     r = await runCli(['grade', m, '--out', join(t.dir, 'x.jsonl'), '--grader', graderModule, '--thresholds', listJson]);
     assert.equal(r.code, 2);
     assert.match(r.err, /expected a mapping of threshold names to values, but it holds a list/);
-    r = await runCli(['grade', m, '--out', join(t.dir, 'x.jsonl'), '--mode', 'model']);
+    r = await runCli(['grade', m, '--out', join(t.dir, 'x.jsonl'), '--mode', 'model'], { env: { VOXQC_MODEL: join(repoRoot, 'models', 'broken') } });
     assert.equal(r.code, 1);
-    assert.match(r.err, /the learned grader is not available in this version/);
+    assert.match(r.err, /the learned grader .*models\/broken cannot be loaded/);
     assert.equal(existsSync(join(t.dir, 'x.jsonl')), false);
     r = await runCli(['grade', m]);
     assert.equal(r.code, 2);

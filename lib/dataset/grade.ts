@@ -35,6 +35,7 @@ export interface GradedFields {
   flags?: string[];
   scores?: Record<string, number | boolean | null>;
   model?: ClipResult['model'];
+  rules?: ClipResult['rules'];
   error?: { code: string; message: string };
   /** Absolute path of the audio graded, and the span. */
   audio?: string;
@@ -73,7 +74,7 @@ export interface GradeManifestOptions {
   out: string;
   /** The grader; default: the rule grader of `mode`. */
   grader?: ClipGrader;
-  /** 'rules' (default) or 'model' (not available in this version). Ignored with `grader`. */
+  /** 'rules' (default) or 'model' (the learned grader in models/grader, or $VOXQC_MODEL). Ignored with `grader`. */
   mode?: GradeMode;
   /** Clips graded at once. Default: configure()'s concurrency. */
   concurrency?: number;
@@ -350,6 +351,7 @@ export async function gradeManifest(input: string, options: GradeManifestOptions
     if (problem) return finish({ error: { code: 'ERR_GRADER', message: `${row.clip.audio}: the grader returned an invalid result: ${problem}` }, ms });
     const extra: Partial<GradedFields> = { grade: result.grade, flags: [...result.flags], scores: result.scores, ms };
     if (result.model !== undefined) extra.model = result.model;
+    if (result.rules !== undefined) extra.rules = result.rules;
     return finish(extra);
   };
 

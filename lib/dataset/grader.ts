@@ -1,21 +1,59 @@
-// Choosing the grader of a run: the rule grader (default), the learned one (not in this version),
-// or a user's module whose default export is a ClipGrader. Also the thresholds file.
+// Choosing the grader of a run: the rule grader (default), the learned one (mode 'model': the
+// shipped model in models/grader, or VOXQC_MODEL), or a user's module whose default export is a
+// ClipGrader. Also the thresholds file.
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { gradeClip } from '../analyze.js';
+import { analyze, gradeClip } from '../analyze.js';
+import { loadAudio } from '../audio.js';
+import { combineGrades, defaultModelDir, finalPolicyOf, Grader, type FinalGradePolicy } from '../grader.js';
+import { resolveThresholds, applyRubric, type Thresholds } from '../rubric.js';
 import { VoxqcError } from '../errors.js';
 import type { ClipGrader } from '../grading.js';
 import { invalid } from '../validate.js';
 
 export type GradeMode = 'rules' | 'model';
 
-/** The grader for a mode. 'model' fails: the learned grader is not in this version. */
+/** The grader for a mode: 'rules' (the rubric on measured scores) or 'model' (the learned grader). */
 export function graderFor(mode: GradeMode | undefined): ClipGrader {
   if (mode === undefined || mode === 'rules') return gradeClip;
-  if (mode === 'model') {
-    throw new VoxqcError('ERR_UNSUPPORTED', 'mode model: the learned grader is not available in this version (use mode rules, or a grader module)');
-  }
+  if (mode === 'model') return modelClipGrader(process.env.VOXQC_MODEL || defaultModelDir());
   throw invalid('gradeManifest', 'mode', "'rules' or 'model'", mode);
+}
+
+/**
+ * The learned grader as a ClipGrader: the clip is measured once (the rule scores, which are also
+ * the model's metric tokens), graded by the model, and the final grade follows the model
+ * directory's policy (grading.json; see combineGrades). The model is loaded on first use and
+ * shared by every clip of the run.
+ */
+export function modelClipGrader(dir: string, policy: FinalGradePolicy = finalPolicyOf(dir)): ClipGrader {
+  let loading: Promise<Grader> | undefined;
+  return async (clip, options) => {
+    if (options?.signal?.aborted) throw new VoxqcError('ERR_TIMEOUT', `${clip.audio}: cancelled`, { file: clip.audio });
+    loading ??= Grader.load(dir).catch((err: Error) => {
+      // No clip can be graded without the model: stop the run before it writes a row.
+      throw new VoxqcError('ERR_UNSUPPORTED', `the learned grader ${dir} cannot be loaded: ${err.message}`, { file: dir, cause: err });
+    });
+    const grader = await loading;
+    const thresholds = options?.thresholds ? resolveThresholds(options.thresholds as Partial<Thresholds>, 'thresholds') : undefined;
+    const audio = await loadAudio(clip.audio, { offsetSec: clip.offsetSec, durationSec: clip.durationSec });
+    const measured = await analyze(audio, { text: clip.text, language: clip.language, video: clip.video });
+    const rules = thresholds ? applyRubric(measured.scores, thresholds) : { grade: measured.grade, flags: measured.flags };
+    const [m] = await grader.grade({
+      audio,
+      ...(clip.text !== undefined ? { text: clip.text } : {}),
+      ...(clip.video !== undefined ? { video: clip.video } : {}),
+      scores: measured.scores,
+    });
+    const final = combineGrades(policy, rules, m!, grader.flagNames);
+    return {
+      grade: final.grade,
+      flags: final.flags,
+      scores: { ...measured.scores, modelSnrDb: m!.snrDb },
+      model: { grade: m!.probabilities, flags: m!.flags, name: dir.split(/[\\/]/).filter(Boolean).at(-1) },
+      rules: { grade: rules.grade, flags: rules.flags },
+    };
+  };
 }
 
 /** Imports a user's grader: an ES module whose default export is a ClipGrader. */
