@@ -35,6 +35,7 @@ Commands:
                             plant known defects into real clips; labelled manifest
   prepare --data DIR --out DIR  measure a labelled (simulated) set for training: 16 kHz WAV,
                             rule scores, video mouth frames, speaker-disjoint split
+                            [--val-fraction 0.15] [--split-seed 0]
   train --data DIR --config cfg.json --out DIR
                             train the multimodal grader (resumable); DIR may be simulate's
                             output (prepared first, into DIR/prepared) [--epochs N] [--seed S]
@@ -102,6 +103,7 @@ export async function main(argv: string[]): Promise<number> {
       'batch-size': { type: 'string' },
       lr: { type: 'string' },
       'val-fraction': { type: 'string' },
+      'split-seed': { type: 'string' },
       // queue / worker
       redis: { type: 'string' },
       name: { type: 'string' },

@@ -24,6 +24,8 @@ export interface PrepareOptions {
   out: string;
   /** Share of speakers held out for validation (by a hash of the speaker name). Default 0.15. */
   valFraction?: number;
+  /** Salt of that hash: another seed draws another speaker-disjoint split. Default 0. */
+  splitSeed?: number;
   /** Video frames as the model takes them. Default { fps: 25, width: 64, height: 48 } (the default config's). */
   video?: { fps: number; width: number; height: number };
   /** Clips prepared at once. Default 2. */
@@ -54,9 +56,9 @@ interface LabelledRow {
   label?: { grade?: string; flags?: string[]; truth?: Scores; source?: { path?: string }; planted?: unknown[] };
 }
 
-/** The validation side of a speaker: a hash of its name below valFraction. */
-export function isValidationSpeaker(speaker: string, valFraction: number): boolean {
-  const h = createHash('sha256').update(speaker).digest();
+/** The validation side of a speaker: a hash of its name (salted by a non-zero seed) below valFraction. */
+export function isValidationSpeaker(speaker: string, valFraction: number, seed = 0): boolean {
+  const h = createHash('sha256').update(seed === 0 ? speaker : `${seed}:${speaker}`).digest();
   return h.readUInt32BE(0) / 2 ** 32 < valFraction;
 }
 
@@ -91,10 +93,11 @@ function writeVxv(path: string, f: { frames: Uint8Array; count: number; height: 
 /** Prepares a labelled manifest for training; see PrepareOptions. */
 export async function prepareTrainingData(options: PrepareOptions): Promise<PrepareSummary> {
   const w = 'prepareTrainingData';
-  const o = checkOptions<PrepareOptions>(w, options, ['data', 'out', 'valFraction', 'video', 'jobs', 'onProgress']);
+  const o = checkOptions<PrepareOptions>(w, options, ['data', 'out', 'valFraction', 'splitSeed', 'video', 'jobs', 'onProgress']);
   if (typeof o.data !== 'string') throw invalid(w, 'data', 'a manifest path or directory', o.data);
   if (typeof o.out !== 'string' || o.out === '') throw invalid(w, 'out', 'an output directory', o.out);
   const valFraction = o.valFraction === undefined ? 0.15 : checkNumber(w, 'valFraction', o.valFraction, { min: 0, max: 0.9 });
+  const splitSeed = o.splitSeed === undefined ? 0 : checkInteger(w, 'splitSeed', o.splitSeed, 0, 2 ** 31);
   const jobs = o.jobs === undefined ? 2 : checkInteger(w, 'jobs', o.jobs, 1, 64);
   const video = o.video ?? { fps: 25, width: 64, height: 48 };
   const file = manifestPath(o.data);
@@ -117,16 +120,48 @@ export async function prepareTrainingData(options: PrepareOptions): Promise<Prep
     rows.push({ row, line: i + 1 });
   });
 
+  // Rows are appended to manifest.partial.jsonl as they finish, so an interrupted run resumes
+  // where it stopped; the final manifest.jsonl is written in input order at the end.
+  const partial = join(out, 'manifest.partial.jsonl');
+  const finished = new Map<string, string>();
+  if (existsSync(partial)) {
+    for (const l of (await readFile(partial, 'utf8')).split('\n')) {
+      try {
+        const r = JSON.parse(l) as { id: string };
+        finished.set(r.id, l);
+      } catch {
+        /* a torn last line: that clip is prepared again */
+      }
+    }
+  }
+  const append = createWriteStream(partial, { flags: 'a' });
   const limit = pLimit(jobs);
   const results: Array<string | undefined> = new Array(rows.length);
   const errors: PrepareSummary['errors'] = [];
   const speakers = { train: new Set<string>(), val: new Set<string>() };
   const count = { train: 0, val: 0 };
+  const tally = (line: string) => {
+    const r = JSON.parse(line) as { speaker: string; split: 'train' | 'val' };
+    speakers[r.split].add(r.speaker);
+    count[r.split]++;
+  };
+  // The split of a speaker follows from the options (so a resumed run with another split is right).
+  const splitOf = (row: LabelledRow, speaker: string): 'train' | 'val' => row.split ?? (isValidationSpeaker(speaker, valFraction, splitSeed) ? 'val' : 'train');
   let done = 0;
   await Promise.all(
     rows.map(({ row, line }, k) =>
       limit(async () => {
         const id = row.id ?? `line${line}`;
+        let before = finished.get(id);
+        if (before) {
+          const r = JSON.parse(before) as { speaker: string; split: string };
+          const split = splitOf(row, r.speaker);
+          if (split !== r.split) before = JSON.stringify({ ...r, split });
+          results[k] = before;
+          tally(before);
+          done++;
+          return;
+        }
         try {
           const audioRel = row.audio ?? row.audio_filepath;
           if (!audioRel) throw new VoxqcError('ERR_INVALID_ARG', 'no audio path');
@@ -152,10 +187,8 @@ export async function prepareTrainingData(options: PrepareOptions): Promise<Prep
             const original = row.label!.source?.path ?? videoPath;
             speaker = `${row.source ?? 'video'}:${basename(original, extname(original))}`;
           }
-          const split = row.split ?? (isValidationSpeaker(speaker, valFraction) ? 'val' : 'train');
-          speakers[split].add(speaker);
-          count[split]++;
-          results[k] = JSON.stringify({
+          const split = splitOf(row, speaker);
+          const json = JSON.stringify({
             id,
             audio: wav,
             text: row.text ?? null,
@@ -168,6 +201,9 @@ export async function prepareTrainingData(options: PrepareOptions): Promise<Prep
             label: { grade: row.label!.grade, flags: row.label!.flags ?? [], truth: row.label!.truth ?? {}, planted: row.label!.planted ?? [] },
             rules: { grade: analysis.grade, flags: analysis.flags },
           });
+          results[k] = json;
+          tally(json);
+          append.write(json + '\n');
         } catch (err) {
           errors.push({ id, line, message: (err as Error).message });
         }
@@ -176,6 +212,7 @@ export async function prepareTrainingData(options: PrepareOptions): Promise<Prep
       }),
     ),
   );
+  await new Promise<void>((res) => append.end(() => res()));
   const manifest = join(out, 'manifest.jsonl');
   const stream = createWriteStream(manifest);
   for (const r of results) if (r) stream.write(r + '\n');

@@ -151,6 +151,7 @@ RepeatResult findRepetition(const float* x, size_t n, const Frames& f, const Vad
 
   const size_t blk = kHop;
   std::vector<std::pair<size_t, size_t>> done;  // verified second-copy spans (samples)
+  std::vector<double> prefix;                     // prefix sums of squares for the lag search
   for (const auto& c : cands) {
     const size_t centre = size_t(c.t) * kHop + kHop / 2;
     bool seen = false;
@@ -162,14 +163,32 @@ RepeatResult findRepetition(const float* x, size_t n, const Frames& f, const Vad
     const int64_t s0 = int64_t(centre) - half;
     const int64_t lagLo = int64_t(c.lag) * kHop - 240, lagHi = int64_t(c.lag) * kHop + 240;
     if (s0 - lagHi < 0 || s0 + segLen > int64_t(n) || lagLo <= 0) continue;
+    // Normalised cross-correlation at every lag in [lagLo, lagHi]: the segment's energy once, the
+    // lagged window's energy from prefix sums of squares, the dot product with 8 independent
+    // accumulators (vectorisable; ~10x faster than one dependency chain, same double precision).
     double bestR = -1;
     int64_t bestLag = 0;
-    for (int64_t L = lagLo; L <= lagHi; ++L) {
-      double ea, eb;
-      const double r = blockCorr(x + s0, x + s0 - L, size_t(segLen), ea, eb);
-      if (r > bestR) {
-        bestR = r;
-        bestLag = L;
+    {
+      const float* a = x + s0;
+      double ea = 0;
+      for (int64_t i = 0; i < segLen; ++i) ea += double(a[i]) * a[i];
+      const int64_t w0 = s0 - lagHi, w1 = s0 - lagLo + segLen;  // span of every lagged window
+      prefix.assign(size_t(w1 - w0 + 1), 0.0);
+      for (int64_t i = w0; i < w1; ++i) prefix[size_t(i - w0 + 1)] = prefix[size_t(i - w0)] + double(x[i]) * x[i];
+      for (int64_t L = lagLo; L <= lagHi; ++L) {
+        const float* b = x + s0 - L;
+        const double eb = prefix[size_t(s0 - L + segLen - w0)] - prefix[size_t(s0 - L - w0)];
+        double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+        int64_t i = 0;
+        for (; i + 8 <= segLen; i += 8)
+          for (int k = 0; k < 8; ++k) acc[k] += double(a[i + k]) * double(b[i + k]);
+        double ab = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+        for (; i < segLen; ++i) ab += double(a[i]) * b[i];
+        const double r = (ea <= 0 || eb <= 0) ? 0.0 : ab / std::sqrt(ea * eb);
+        if (r > bestR) {
+          bestR = r;
+          bestLag = L;
+        }
       }
     }
     if (bestR < kBlockCorr) continue;

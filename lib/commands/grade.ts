@@ -1,5 +1,7 @@
 // voxqc grade <manifest|dir> --out graded.jsonl: grade every clip of a manifest (resumable, sharded).
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { defaultModelDir } from '../grader.js';
 import { VoxqcError } from '../errors.js';
 import { gradeManifest, type GradeManifestOptions } from '../dataset/grade.js';
 import { loadGraderModule, type GradeMode } from '../dataset/grader.js';
@@ -52,7 +54,8 @@ export async function gradeCommand(args: string[], v: GradeCliValues): Promise<n
     ordered: !!v.ordered,
   };
   if (v.grader) options.grader = await loadGraderModule(v.grader);
-  else options.mode = (v.mode as GradeMode | undefined) ?? 'rules';
+  // Default: the learned grader when its weights are installed (models/grader), else the rules.
+  else options.mode = (v.mode as GradeMode | undefined) ?? (existsSync(join(process.env.VOXQC_MODEL || defaultModelDir(), 'model.pt')) ? 'model' : 'rules');
   if (v.thresholds) options.thresholds = await readThresholdsFile(v.thresholds);
   if (v.shard) options.shard = v.shard;
   if (v.format) options.format = v.format as ManifestFormat;

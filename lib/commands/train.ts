@@ -19,6 +19,7 @@ export interface TrainCliValues {
   'batch-size'?: string;
   lr?: string;
   'val-fraction'?: string;
+  'split-seed'?: string;
   quiet?: boolean;
   json?: boolean;
 }
@@ -35,12 +36,14 @@ function numberOf(name: string, v: string | undefined, integer: boolean): number
 async function prepareInto(data: string, out: string, values: TrainCliValues): Promise<string> {
   const valFraction = numberOf('val-fraction', values['val-fraction'], false);
   const jobs = getConfig().concurrency;
+  const splitSeed = numberOf('split-seed', values['split-seed'], true);
   let last = 0;
   const summary = await prepareTrainingData({
     data,
     out,
     jobs,
     ...(valFraction !== undefined ? { valFraction } : {}),
+    ...(splitSeed !== undefined ? { splitSeed } : {}),
     onProgress: (done, total) => {
       if (!values.quiet && !values.json && (done === total || Date.now() - last > 5000)) {
         last = Date.now();

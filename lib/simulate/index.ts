@@ -82,6 +82,8 @@ export function speakerOf(row: ManifestRow): string {
   if (sc) return `${row.source}:${sc[1]}`;
   const fsdd = name.match(/^\d_([a-z]+)_\d+\.wav$/);
   if (fsdd) return `${row.source}:${fsdd[1]}`;
+  // A talking-head video (GRID): each recording counts as its own speaker.
+  if (row.kind === 'video') return `${row.source ?? 'video'}:${basename(name, extname(name))}`;
   return `${row.source ?? dirname(row.audio)}`;
 }
 
