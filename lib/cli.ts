@@ -27,6 +27,7 @@ Commands:
                             [--report FILE] [--mode rules|model] [--grader mod.js] [--thresholds FILE]
                             [--shard i/n] [--format F] [--keys audio=K,text=K] [--ordered]
                             [--overwrite] [--retry-errors] [--fsync row|interval|end] [--quiet]
+                            [--clip-timeout S] [--root DIR]
   filter <graded.jsonl>     keep clips by grade, flags, scores, in the manifest's own format; --out FILE
                             [--min-grade high|medium|low] [--exclude-flags a,b] [--where 'snrDb>15']
                             [--keep-voxqc] [--format input|graded] [--paths auto|keep|absolute]
@@ -82,6 +83,8 @@ export async function main(argv: string[]): Promise<number> {
       overwrite: { type: 'boolean' },
       'retry-errors': { type: 'boolean' },
       fsync: { type: 'string' },
+      'clip-timeout': { type: 'string' },
+      root: { type: 'string' },
       quiet: { type: 'boolean', short: 'q' },
       'min-grade': { type: 'string' },
       'exclude-flags': { type: 'string' },
@@ -134,8 +137,8 @@ export async function main(argv: string[]): Promise<number> {
 
   switch (command) {
     case 'demo': {
-      // The main job on the bundled sample clips: grade them by the rubric, write the graded
-      // manifest and the HTML report.
+      // The main job on the bundled sample clips: grade them (the learned grader when installed,
+      // else the rubric), write the graded manifest and the HTML report.
       const samples = join(packageRoot(), 'samples');
       const outDir = resolve('voxqc-out');
       await mkdir(outDir, { recursive: true });
@@ -145,9 +148,13 @@ export async function main(argv: string[]): Promise<number> {
       const code = await gradeCommand([join(samples, 'manifest.jsonl')], { out, report, overwrite: true, ordered: true, quiet: !!values.quiet, json: !!values.json });
       if (!values.json) {
         for (const line of (await readFile(out, 'utf8')).trim().split('\n')) {
-          const row = JSON.parse(line) as { audio_filepath: string; voxqc: { grade?: string; flags?: string[]; error?: { message: string } } };
+          const row = JSON.parse(line) as {
+            audio_filepath: string;
+            voxqc: { grade?: string; flags?: string[]; error?: { message: string }; model?: { grade: Record<string, number> } };
+          };
           const v = row.voxqc;
-          console.log(`  ${row.audio_filepath.padEnd(40)} ${v.error ? `ERROR ${v.error.message}` : `${v.grade!.padEnd(6)} ${v.flags!.join(', ')}`}`);
+          const p = v.model && v.grade ? ` (model p=${v.model.grade[v.grade]!.toFixed(2)})` : '';
+          console.log(`  ${row.audio_filepath.padEnd(40)} ${v.error ? `ERROR ${v.error.message}` : `${v.grade!.padEnd(6)} ${v.flags!.join(', ')}${p}`}`);
         }
         console.log(`results: ${out}\nreport:  ${report}`);
       }

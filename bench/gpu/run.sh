@@ -65,6 +65,7 @@ say "built in $(( $(date +%s) - t0 )) s"
 cuobjdump --list-elf "$CORE_LIB" 2>/dev/null | sed 's/.*\(sm_[0-9a-z]*\).*/\1/' | sort | uniq -c | tee -a "$LOG"
 
 BENCH="$BUILD/bench/voxqc_gpu_bench"
+export VOXQC_MODEL_DIR="${VOXQC_MODEL_DIR:-$REPO/models/grader}"
 say "prepare inputs"
 "$BENCH" prepare "$WORK" 2>&1 | tee -a "$LOG" || { say "prepare failed"; finish 2; }
 say "torchaudio reference (CUDA)"

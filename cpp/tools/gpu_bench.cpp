@@ -31,6 +31,8 @@
 #include "core/error.h"
 #include "cuda/cuda.h"
 #include "features/features.h"
+#include "metrics/metrics.h"
+#include "model/grader.h"
 
 using namespace voxqc;
 
@@ -650,6 +652,84 @@ void attentionTiming() {
   jsonAdd("attention_timing", json + "]");
 }
 
+// End-to-end grading with the shipped model on the GPU: a batch of 256 clips of 10 s (real
+// speech when DIR holds the prepared inputs, else a synthetic voice), each measured by the rule
+// metrics on the CPU (as grading does), then graded by the model on CUDA in length buckets.
+// Reports x real time of the model step, of the metrics step (one CPU thread per clip, all cores)
+// and of both, next to the same model on the CPU (1 thread) for scale.
+void graderSection(const std::string& modelDir) {
+  std::printf("\n== end to end: the shipped grader (%s) ==\n", modelDir.c_str());
+  std::ifstream probe(modelDir + "/model.pt");
+  if (!probe) {
+    std::printf("  skipped: no %s/model.pt\n", modelDir.c_str());
+    return;
+  }
+  const int kClips = gQuick ? 64 : 256;
+  const int64_t kLen = 160000;  // 10 s at 16 kHz
+  std::mt19937 rng(5);
+  std::normal_distribution<float> N(0.f, 1.f);
+  std::vector<std::vector<float>> audio(static_cast<size_t>(kClips), std::vector<float>(static_cast<size_t>(kLen)));
+  for (int c = 0; c < kClips; ++c) {
+    // A harmonic voice with a syllable-rate envelope over light noise (a stand-in for speech).
+    const double f0 = 100 + 10 * (c % 12);
+    for (int64_t i = 0; i < kLen; ++i) {
+      const double t = double(i) / 16000, env = 0.5 + 0.5 * std::sin(2 * M_PI * 4 * t);
+      double v = 0;
+      for (int h = 1; h <= 8; ++h) v += std::sin(2 * M_PI * f0 * h * t) / h;
+      audio[size_t(c)][size_t(i)] = float(0.1 * env * v + 0.003 * N(rng));
+    }
+  }
+  std::vector<model::GraderInput> inputs(static_cast<size_t>(kClips));
+  const auto m0 = std::chrono::steady_clock::now();
+  std::vector<metrics::SignalScores> sc(static_cast<size_t>(kClips));
+  at::parallel_for(0, kClips, 1, [&](int64_t b, int64_t e) {
+    for (int64_t c = b; c < e; ++c) sc[size_t(c)] = metrics::analyzeSignal(audio[size_t(c)].data(), size_t(kLen), 16000, {});
+  });
+  const double metricsSec = std::chrono::duration<double>(std::chrono::steady_clock::now() - m0).count();
+  for (int c = 0; c < kClips; ++c) {
+    auto& in = inputs[size_t(c)];
+    in.samples = audio[size_t(c)].data();
+    in.numSamples = size_t(kLen);
+    const auto& s = sc[size_t(c)];
+    in.scores = {{"snrDb", s.snrDb}, {"activeLevelDbfs", s.activeLevelDbfs}, {"speechSec", s.speechSec},
+                 {"clippedFraction", s.clippedFraction}, {"maxDropoutMs", s.maxDropoutMs}, {"repeatedSec", s.repeatedSec},
+                 {"truncatedStart", s.truncatedStart ? 1.0 : 0.0}, {"truncatedEnd", s.truncatedEnd ? 1.0 : 0.0},
+                 {"hfEnergyAbove4k", s.hfEnergyAbove4k}, {"leadingSilenceSec", s.leadingSilenceSec},
+                 {"trailingSilenceSec", s.trailingSilenceSec}, {"maxPauseSec", s.maxPauseSec}, {"durationSec", s.durationSec}};
+  }
+  model::GraderOptions go;
+  go.maxBatch = 64;
+  go.maxBatchFrames = 64 * 1001;
+  auto gpu = model::Grader::load(modelDir, torch::Device(torch::kCUDA), go);
+  const double gpuMs = timeMs([&](int) { gpu->grade(inputs); }, 1, 2, gQuick ? 3 : 7);
+  auto cpu = model::Grader::load(modelDir, torch::Device(torch::kCPU), [] { model::GraderOptions o; o.threads = 1; return o; }());
+  std::vector<model::GraderInput> few(inputs.begin(), inputs.begin() + 8);
+  const auto c0 = std::chrono::steady_clock::now();
+  auto outCpu = cpu->grade(few);
+  const double cpuSec = std::chrono::duration<double>(std::chrono::steady_clock::now() - c0).count();
+  auto outGpu = gpu->grade(few);
+  double maxDiff = 0;
+  for (size_t i = 0; i < few.size(); ++i)
+    for (size_t k = 0; k < outCpu[i].gradeProbs.size(); ++k)
+      maxDiff = std::max(maxDiff, double(std::fabs(outCpu[i].gradeProbs[k] - outGpu[i].gradeProbs[k])));
+  const double audioSec = double(kClips) * kLen / 16000.0;
+  const double xModel = audioSec / (gpuMs / 1e3), xMetrics = audioSec / metricsSec, xCpu = few.size() * 10.0 / cpuSec;
+  const double xBoth = audioSec / (gpuMs / 1e3 + metricsSec);
+  std::printf("  model on GPU: %.1f ms for %d x 10 s = %.0fx real time; metrics on %d CPU threads: %.0fx; both: %.0fx; "
+              "model on 1 CPU thread: %.0fx; grade probabilities CPU vs GPU max |diff| %.2e\n",
+              gpuMs, kClips, xModel, at::get_num_threads(), xMetrics, xBoth, xCpu, maxDiff);
+  parity("grader CPU vs GPU grade probabilities", Err{maxDiff, maxDiff, true}, 1e-3, 1e-3);
+  char line[300];
+  std::snprintf(line, sizeof line, "grader end to end %d x 10 s: model %0.fx real time on the GPU, + CPU metrics %0.fx (target 50,000x)",
+                kClips, xModel, xBoth);
+  gTable.push_back(line);
+  jsonAdd("grader_end_to_end", "{\"clips\": " + std::to_string(kClips) + ", \"clip_sec\": 10, \"model_gpu_ms\": " + jnum(gpuMs) +
+                                   ", \"model_x_real_time\": " + jnum(xModel) + ", \"metrics_cpu_threads\": " +
+                                   std::to_string(at::get_num_threads()) + ", \"metrics_x_real_time\": " + jnum(xMetrics) +
+                                   ", \"end_to_end_x_real_time\": " + jnum(xBoth) + ", \"model_cpu_1thread_x_real_time\": " +
+                                   jnum(xCpu) + ", \"cpu_vs_gpu_max_abs_diff\": " + jnum(maxDiff) + "}");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -698,6 +778,8 @@ int main(int argc, char** argv) {
     featureSection(dir);
     attentionParity();
     attentionTiming();
+    const char* md = std::getenv("VOXQC_MODEL_DIR");
+    graderSection(md ? md : "models/grader");
   } catch (const std::exception& e) {
     std::printf("ERROR: %s\n", e.what());
     ++gFailures;

@@ -1,0 +1,87 @@
+#!/usr/bin/env node
+// Writes models/grader/MODEL_CARD.md from the figures the runs left: evaluation.json (written by
+// scripts/evaluate-grader.mjs over the three fusion modes) and each run's metrics.json (training
+// history, times, options). Nothing in the card is typed by hand but the prose around the tables.
+//
+//   node scripts/model-card.mjs --eval models/grader/evaluation.json --shipped DIR --out models/grader/MODEL_CARD.md
+import { readFileSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { parseArgs } from 'node:util';
+
+const { values } = parseArgs({ options: { eval: { type: 'string' }, shipped: { type: 'string' }, out: { type: 'string' }, policy: { type: 'string' } } });
+const ev = JSON.parse(readFileSync(values.eval, 'utf8'));
+const f = (x, d = 3) => (x === null || x === undefined || Number.isNaN(x) ? '—' : Number(x).toFixed(d));
+const models = Object.entries(ev.models);
+const FLAGS = Object.keys(ev.rules.flagF1);
+const lines = [];
+const shipped = models.find(([dir]) => dir === values.shipped) ?? models[0];
+const shippedMetrics = JSON.parse(readFileSync(join(shipped[0], 'metrics.json'), 'utf8'));
+const policy = values.policy ?? 'model';
+
+lines.push('# voxqc learned grader — model card', '');
+lines.push(
+  `The default model of \`voxqc grade\` (\`models/grader\`): a ${shipped[1].fusion}-fusion transformer over audio (log-mel), ` +
+    `transcript (UTF-8 bytes), video (mouth-region frames) and the rule metrics, ${shipped[1].parameters.toLocaleString('en-US')} parameters, ` +
+    `trained by voxqc itself. Its final grade policy is **${policy}** (see "Which grade is final").`,
+  '',
+);
+lines.push('## Data', '');
+lines.push(
+  `Simulated from \`../shared/corpus\` by \`voxqc simulate\` (real speech with defects planted at known places and sizes, labelled by the rubric from what was planted), ` +
+    `prepared by \`voxqc prepare\` (the rule metrics measured on every clip, as grading measures them). ` +
+    `Split by speaker: no validation speaker (nor any recording of one) is in training. ` +
+    `Training: ${shippedMetrics.split.trainExamples} clips of ${shippedMetrics.split.trainSpeakers} speakers; validation: ${shippedMetrics.split.valExamples} clips of ${shippedMetrics.split.valSpeakers} speakers.`,
+  '',
+);
+lines.push('## Validation results (speaker-disjoint)', '');
+lines.push('| grader | parameters | accuracy | macro-F1 | F1 high | F1 medium | F1 low | flag macro-F1 | transcript mismatch F1 (n pos) |');
+lines.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+const flagMacro = (s) => {
+  const v = Object.values(s.flagF1).map((x) => x.f1).filter((x) => x !== null);
+  return v.reduce((a, b) => a + b, 0) / v.length;
+};
+const row = (name, params, s) =>
+  `| ${name} | ${params} | ${f(s.accuracy)} | **${f(s.macroF1)}** | ${f(s.gradeF1.high)} | ${f(s.gradeF1.medium)} | ${f(s.gradeF1.low)} | ${f(flagMacro(s))} | ${f(s.transcriptMismatch.f1)} (${s.transcriptMismatch.support}) |`;
+lines.push(row('rules alone', '—', ev.rules));
+for (const [dir, m] of models) {
+  lines.push(row(`model, ${m.fusion} fusion (\`${basename(dir)}\`)`, m.parameters.toLocaleString('en-US'), m.model));
+  lines.push(row(`worse of model (${m.fusion}) and rules`, '', m.worst));
+}
+lines.push('');
+lines.push(`F1 per flag (validation; support = clips with the flag in truth):`, '');
+lines.push(`| flag | support | rules | ${models.map(([, m]) => `model ${m.fusion}`).join(' | ')} |`);
+lines.push(`| --- | --- | --- | ${models.map(() => '---').join(' | ')} |`);
+for (const fl of FLAGS) {
+  lines.push(`| \`${fl}\` | ${ev.rules.flagF1[fl].support} | ${f(ev.rules.flagF1[fl].f1, 2)} | ${models.map(([, m]) => f(m.model.flagF1[fl].f1, 2)).join(' | ')} |`);
+}
+lines.push('');
+const cm = (shipped[1][policy === 'rules' ? 'model' : policy] ?? shipped[1].model).confusion.matrix;
+lines.push(`Confusion matrix of the shipped grader with its final-grade policy (${policy}; rows: truth, columns: predicted):`, '');
+lines.push('| truth \\ predicted | high | medium | low |', '| --- | --- | --- | --- |');
+['high', 'medium', 'low'].forEach((g, i) => lines.push(`| ${g} | ${cm[i].join(' | ')} |`));
+lines.push('');
+const sim = shipped[1].model.transcriptMismatch.similarLengthWrong;
+lines.push(`Wrong transcripts of about the right length (within 25% of the words): the model flags ${sim.detected} of ${sim.of}; the rules flag ${ev.rules.transcriptMismatch.similarLengthWrong.detected} of ${ev.rules.transcriptMismatch.similarLengthWrong.of}.`, '');
+lines.push('## Training', '');
+lines.push('| run | epochs | best epoch | training time | examples/s |', '| --- | --- | --- | --- | --- |');
+for (const [dir] of models) {
+  const mm = JSON.parse(readFileSync(join(dir, 'metrics.json'), 'utf8'));
+  const sec = mm.history.reduce((a, h) => a + h.seconds, 0);
+  lines.push(`| \`${basename(dir)}\` (${mm.fusion ?? ev.models[dir].fusion}) | ${mm.history.length} | ${mm.bestEpoch} | ${(sec / 60).toFixed(1)} min | ${((mm.split.trainExamples * mm.history.length) / sec).toFixed(1)} |`);
+}
+lines.push('');
+lines.push(
+  `Options: ${Object.entries(shippedMetrics.options)
+    .filter(([k]) => ['epochs', 'batchSize', 'lr', 'weightDecay', 'warmupFraction', 'minLrRatio', 'gradClip', 'classBalanced', 'seed', 'threads', 'selectBy'].includes(k))
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ')}. AdamW, linear warm-up then cosine decay, class-balanced losses, length-bucketed batches.`,
+  '',
+);
+lines.push('## Speed', '');
+for (const [dir, m] of models) {
+  const e2e = m.endToEnd ? `; end to end (decode + rule metrics + model, 1 thread): **${f(m.endToEnd.xRealTime, 0)}× real time** over ${m.endToEnd.clips} clips (${f(m.endToEnd.audioSec / 60, 1)} min of audio)` : '';
+  lines.push(`- \`${basename(dir)}\` (${m.fusion}): model step ${f(m.modelOnlySpeedXRealTime, 0)}× real time on one thread (batches of 16, validation clips)${e2e}.`);
+}
+lines.push('');
+writeFileSync(values.out, lines.join('\n'));
+console.error(`wrote ${values.out}`);
