@@ -4,6 +4,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { isAudio, loadAudio, type Audio, type AudioInput } from './audio.js';
+import { abortReason } from './ffmpeg.js';
+import { analyzeInChunks, CHUNK_SEC } from './longclip.js';
 import { fromNativeError, VoxqcError } from './errors.js';
 import type { ClipGrader, ClipResult, Scores } from './grading.js';
 import { native, packageRoot } from './native/loader.js';
@@ -27,6 +29,8 @@ export interface AnalyzeOptions {
   durationSec?: number;
   /** libtorch intra-op threads. Default: configure()'s `threads`. */
   threads?: number;
+  /** Stops the analysis (ERR_TIMEOUT) when aborted: a decode is killed, a long clip stops between chunks. */
+  signal?: AbortSignal;
 }
 
 export interface SpeechSegment {
@@ -39,7 +43,7 @@ export interface AnalyzeResult extends ClipResult {
   segments: SpeechSegment[];
 }
 
-const KNOWN = ['text', 'language', 'video', 'thresholds', 'offsetSec', 'durationSec', 'threads'] as const;
+const KNOWN = ['text', 'language', 'video', 'thresholds', 'offsetSec', 'durationSec', 'threads', 'signal'] as const;
 
 function pairs(a: Float64Array): SpeechSegment[] {
   const out: SpeechSegment[] = [];
@@ -58,19 +62,42 @@ export async function analyze(audio: AudioInput | Audio, options: AnalyzeOptions
   const threads = o.threads === undefined ? getConfig().threads : checkInteger('analyze', 'threads', o.threads, 1, 1024);
   if (o.text !== undefined && typeof o.text !== 'string') throw invalid('analyze', 'text', 'a string', o.text);
   const thresholds = resolveThresholds(o.thresholds ?? {}, 'analyze: thresholds');
+  if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) throw invalid('analyze', 'signal', 'an AbortSignal', o.signal);
+  const signal = o.signal;
+  const checkAborted = () => {
+    if (signal?.aborted) {
+      const where = typeof audio === 'string' ? audio : 'analyze';
+      throw new VoxqcError('ERR_TIMEOUT', `${where}: stopped (${abortReason(signal)})`, { file: typeof audio === 'string' ? audio : undefined });
+    }
+  };
+  // A path or bytes is read in chunks of CHUNK_SEC: a clip of any length is measured in the memory
+  // of one chunk (lib/longclip.ts). A clip of one chunk or less is measured exactly as a whole.
+  const firstSpan = o.durationSec === undefined ? CHUNK_SEC : Math.min(o.durationSec, CHUNK_SEC);
   const decoded = isAudio(audio)
     ? audio
-    : await loadAudio(audio, { offsetSec: o.offsetSec, durationSec: o.durationSec, threads });
+    : await loadAudio(audio, { offsetSec: o.offsetSec, durationSec: firstSpan, threads, ...(signal ? { signal } : {}) });
   const label = decoded.source.path ?? 'buffer';
   if (typeof native().analyzeSignal !== 'function') {
     throw new VoxqcError('ERR_UNSUPPORTED', `${label}: this build of the native addon has no signal metrics`, { file: decoded.source.path });
   }
-  let analysis;
-  try {
-    analysis = await native().analyzeSignal(decoded.samples, decoded.sampleRate, {}, threads);
-  } catch (err) {
-    throw fromNativeError(err, { file: decoded.source.path, what: label });
-  }
+  const measure = async (a: Audio) => {
+    try {
+      return await native().analyzeSignal(a.samples, a.sampleRate, {}, threads);
+    } catch (err) {
+      throw fromNativeError(err, { file: a.source.path, what: label });
+    }
+  };
+  const analysis = isAudio(audio)
+    ? await measure(decoded)
+    : await analyzeInChunks(
+        decoded,
+        o.offsetSec ?? 0,
+        o.durationSec,
+        (offsetSec, durationSec) => loadAudio(audio, { offsetSec, durationSec, threads, ...(signal ? { signal } : {}) }),
+        measure,
+        checkAborted,
+      );
+  checkAborted();
   const scores: Scores = { ...analysis.scores, sampleRate: decoded.source.sampleRate };
 
   if (o.text !== undefined) {
@@ -112,6 +139,7 @@ export async function vad(
 export const gradeClip: ClipGrader = async (clip, options) => {
   if (options?.signal?.aborted) throw new VoxqcError('ERR_TIMEOUT', `${clip.audio}: cancelled`, { file: clip.audio });
   const r = await analyze(clip.audio, {
+    ...(options?.signal ? { signal: options.signal } : {}),
     text: clip.text,
     language: clip.language,
     video: clip.video,

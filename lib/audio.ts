@@ -23,6 +23,8 @@ export interface LoadAudioOptions {
   timeoutSec?: number;
   /** libtorch intra-op threads for resampling. Default: configure()'s `threads`. */
   threads?: number;
+  /** Stops the load (ERR_TIMEOUT) when aborted: an ffmpeg decode is killed. */
+  signal?: AbortSignal;
 }
 
 export interface AudioSourceInfo {
@@ -58,8 +60,10 @@ export function isAudio(x: unknown): x is Audio {
   return typeof x === 'object' && x !== null && (x as Audio).samples instanceof Float32Array && typeof (x as Audio).sampleRate === 'number';
 }
 
-const KNOWN = ['sampleRate', 'channel', 'offsetSec', 'durationSec', 'maxDurationSec', 'timeoutSec', 'threads'] as const;
+const KNOWN = ['sampleRate', 'channel', 'offsetSec', 'durationSec', 'maxDurationSec', 'timeoutSec', 'threads', 'signal'] as const;
 const HEAD_BYTES = 1 << 20;
+/** Most samples one resample call may produce (2^29: 2 GiB of float32; 2 h at 48 kHz is 3.5e8). */
+export const MAX_SAMPLES = 2 ** 29;
 const MIX = -1;
 
 interface Resolved {
@@ -70,6 +74,7 @@ interface Resolved {
   maxDurationSec: number;
   timeoutSec: number;
   threads: number;
+  signal?: AbortSignal;
 }
 
 function resolveOptions(options: unknown): Resolved {
@@ -87,7 +92,13 @@ function resolveOptions(options: unknown): Resolved {
       o.maxDurationSec === undefined ? 7200 : checkNumber(where, 'maxDurationSec', o.maxDurationSec, { min: 0, minExclusive: true }),
     timeoutSec: o.timeoutSec === undefined ? 300 : checkNumber(where, 'timeoutSec', o.timeoutSec, { min: 0, minExclusive: true }),
     threads: o.threads === undefined ? getConfig().threads : checkInteger(where, 'threads', o.threads, 1, 1024),
+    signal: o.signal === undefined ? undefined : checkSignal(where, o.signal),
   };
+}
+
+function checkSignal(where: string, v: unknown): AbortSignal {
+  if (!(v instanceof AbortSignal)) throw invalid(where, 'signal', 'an AbortSignal', v);
+  return v;
 }
 
 /** A source of bytes: a file read by ranges, or a buffer in memory. */
@@ -107,6 +118,11 @@ async function openSource(input: AudioInput): Promise<ByteSource> {
     try {
       const st = await stat(input);
       if (st.isDirectory()) throw new VoxqcError('ERR_INVALID_ARG', `${input}: is a directory, not an audio file`, { file: input });
+      // A FIFO, socket or device would block a reader (or never end): only regular files are read.
+      if (!st.isFile()) {
+        const kind = st.isFIFO() ? 'a named pipe (FIFO)' : st.isSocket() ? 'a socket' : st.isCharacterDevice() || st.isBlockDevice() ? 'a device' : 'something other than a regular file';
+        throw new VoxqcError('ERR_INVALID_ARG', `${input}: is ${kind}, not an audio file`, { file: input });
+      }
       size = st.size;
     } catch (err) {
       if (err instanceof VoxqcError) throw err;
@@ -233,7 +249,14 @@ export async function resample(
   const o = checkOptions<{ threads: number }>('resample', options, ['threads']);
   const threads = o.threads === undefined ? getConfig().threads : checkInteger('resample', 'threads', o.threads, 1, 1024);
   if (fromRate === toRate) return samples.slice();
-  const out = new Float32Array(resampledLength(samples.length, fromRate, toRate));
+  const outLength = resampledLength(samples.length, fromRate, toRate);
+  if (outLength > MAX_SAMPLES) {
+    throw new VoxqcError(
+      'ERR_TOO_LONG',
+      `resample: ${samples.length} samples from ${fromRate} Hz to ${toRate} Hz would be ${outLength} samples (at most ${MAX_SAMPLES} in one call)`,
+    );
+  }
+  const out = new Float32Array(outLength);
   try {
     await native().resample(samples, fromRate, toRate, out, threads);
   } catch (err) {
@@ -276,7 +299,7 @@ export async function loadAudio(input: AudioInput, options?: LoadAudioOptions): 
       const durationSec = o.durationSec ?? o.maxDurationSec + 1;
       let wav: Buffer;
       try {
-        wav = await decodeWithFfmpeg(src.ffmpegInput, { offsetSec: o.offsetSec, durationSec, timeoutSec: o.timeoutSec, label: src.label });
+        wav = await decodeWithFfmpeg(src.ffmpegInput, { offsetSec: o.offsetSec, durationSec, timeoutSec: o.timeoutSec, label: src.label, signal: o.signal });
       } catch (err) {
         if (wavProblem && err instanceof VoxqcError && err.code === 'ERR_DECODE') {
           throw new VoxqcError('ERR_DECODE', `${err.message} (voxqc's WAV parser: ${wavProblem.message})`, { file: src.path });

@@ -1,7 +1,7 @@
 // Feature kernels: spectrogram, melSpectrogram, mfcc (torchaudio.transforms) and fbank,
 // kaldiMfcc (torchaudio.compliance.kaldi), computed by voxqc's fused native kernels.
 // Options and defaults are torchaudio's (names in camelCase); lengths are in samples.
-import { fromNativeError } from './errors.js';
+import { fromNativeError, VoxqcError } from './errors.js';
 import { native } from './native/loader.js';
 import { getConfig } from './runtime.js';
 import { checkBoolean, checkInteger, checkNumber, checkOneOf, checkOptions, invalid } from './validate.js';
@@ -239,12 +239,28 @@ function shapeOf(kind: Kind, where: string, n: number, opts: Record<string, unkn
   }
 }
 
+/** Largest result one call may allocate (floats, 1 GiB): options such as a hop of 1 sample with a
+ *  large nFft on a long clip ask for more, and get an error instead of an allocation failure. */
+export const MAX_OUTPUT_FLOATS = 2 ** 28;
+
+function allocOutput(where: string, frames: number, bins: number): Float32Array {
+  const n = frames * bins;
+  if (!(n <= MAX_OUTPUT_FLOATS)) {
+    throw new VoxqcError(
+      'ERR_TOO_LONG',
+      `${where}: the result would be ${frames} frames x ${bins} values (${(n * 4 / 2 ** 30).toFixed(1)} GiB, over the 1 GiB limit); ` +
+        'use a larger hop, fewer bins, or a shorter clip',
+    );
+  }
+  return new Float32Array(n);
+}
+
 async function compute(kind: Kind, samples: unknown, options: unknown, reference = false): Promise<Features> {
   const where = NAMES[kind];
   const x = checkSamples(where, samples);
   const { opts, threads } = validate(kind, where, options);
   const { frames, bins } = shapeOf(kind, where, x.length, opts);
-  const data = new Float32Array(frames * bins);
+  const data = allocOutput(where, frames, bins);
   try {
     const addon = native();
     await (reference ? addon.computeFeaturesReference : addon.computeFeatures)(kind, x, opts, data, threads);
@@ -266,7 +282,9 @@ async function computeBatch(kind: Kind, clips: unknown, options: unknown): Promi
       throw fromNativeError(err, { what: `${where}: clips[${i}]` });
     }
   });
-  const outs = shapes.map((s) => new Float32Array(s.frames * s.bins));
+  const total = shapes.reduce((a, s) => a + s.frames * s.bins, 0);
+  if (total > MAX_OUTPUT_FLOATS) allocOutput(where, total, 1);
+  const outs = shapes.map((s) => allocOutput(where, s.frames, s.bins));
   try {
     await native().computeFeaturesBatch(kind, clips as Float32Array[], opts, outs, threads);
   } catch (err) {

@@ -21,6 +21,8 @@ export interface FfmpegDecodeOptions {
   timeoutSec: number;
   /** A label for messages (the file's path, or "buffer"). */
   label: string;
+  /** Kills ffmpeg and fails with ERR_TIMEOUT when aborted (a per-clip time limit). */
+  signal?: AbortSignal;
 }
 
 /**
@@ -56,6 +58,13 @@ export function decodeWithFfmpeg(input: string | Uint8Array, opts: FfmpegDecodeO
       timedOut = true;
       child.kill('SIGKILL');
     }, opts.timeoutSec * 1000);
+    let aborted = false;
+    const onAbort = () => {
+      aborted = true;
+      child.kill('SIGKILL');
+    };
+    if (opts.signal?.aborted) onAbort();
+    else opts.signal?.addEventListener('abort', onAbort, { once: true });
     child.stdout!.on('data', (c: Buffer) => chunks.push(c));
     child.stderr!.on('data', (c: Buffer) => {
       if (stderr.length < 8192) stderr += c.toString();
@@ -71,6 +80,11 @@ export function decodeWithFfmpeg(input: string | Uint8Array, opts: FfmpegDecodeO
     );
     child.on('close', (code) => {
       clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onAbort);
+      if (aborted) {
+        reject(new VoxqcError('ERR_TIMEOUT', `${opts.label}: decoding was stopped (${abortReason(opts.signal)})`, { file }));
+        return;
+      }
       if (timedOut) {
         reject(new VoxqcError('ERR_TIMEOUT', `${opts.label}: decoding took longer than ${opts.timeoutSec} s and was stopped`, { file }));
         return;
@@ -86,4 +100,12 @@ export function decodeWithFfmpeg(input: string | Uint8Array, opts: FfmpegDecodeO
       resolve(Buffer.concat(chunks));
     });
   });
+}
+
+/** Why a signal was aborted, for messages. */
+export function abortReason(signal: AbortSignal | undefined): string {
+  const r = signal?.reason as unknown;
+  if (r instanceof Error) return r.message;
+  if (typeof r === 'string') return r;
+  return 'cancelled';
 }

@@ -14,6 +14,8 @@ namespace voxqc::audio {
 namespace {
 
 constexpr int kMaxExactPhases = 4096;
+// Largest polyphase table (floats, 64 MiB) a Resampler may build.
+constexpr double kMaxTableFloats = 16.0 * 1024 * 1024;
 constexpr int64_t kMaxRate = 10'000'000;
 
 // Zeroth-order modified Bessel function of the first kind (power series; converges fast for the
@@ -59,6 +61,15 @@ Resampler::Resampler(int64_t fromRate, int64_t toRate, ResamplerOptions options)
   const double beta = A > 50 ? 0.1102 * (A - 8.7) : 0.5842 * std::pow(A - 21, 0.4) + 0.07886 * (A - 21);
   // Kaiser's length estimate, in input samples.
   const double length = (A - 7.95) / (2.285 * 2.0 * M_PI * transition) + 1.0;
+  // The filter grows with the downsampling factor (about 130 taps per unit of fromRate/toRate)
+  // and its table with the phases: refuse a conversion whose table would not fit in memory or
+  // take minutes to design, rather than allocating gigabytes (e.g. 10 MHz to 1 Hz).
+  const double phasesWanted = static_cast<double>(std::min<int64_t>(up_, kMaxExactPhases));
+  if (!(length / 2.0 < 1e7) || (phasesWanted + 1) * 2.0 * std::ceil(length / 2.0) > kMaxTableFloats) {
+    throwInvalidArg("resampler: converting " + std::to_string(fromRate) + " Hz to " + std::to_string(toRate) +
+                    " Hz needs a filter of " + std::to_string(static_cast<int64_t>(length)) +
+                    " taps, over the limit; resample in two steps (e.g. to " + std::to_string(toRate * 64 < fromRate ? toRate * 64 : fromRate) + " Hz first)");
+  }
   halfTaps_ = static_cast<int>(std::ceil(length / 2.0));
   taps_ = 2 * halfTaps_;
   phases_ = up_ <= kMaxExactPhases ? static_cast<int>(up_) : kMaxExactPhases;

@@ -239,8 +239,36 @@ int64_t decodeLoop(const WavInfo& info, const uint8_t* bytes, uint64_t frames, i
 
 }  // namespace
 
+// decodeWavFrames trusts nothing about `info`: the addon hands it back from JavaScript, where it
+// can be changed. A sample read must stay inside its frame, so the encoding, bits, channels and
+// block align must agree exactly as the parser would have made them.
+void checkWavInfo(const WavInfo& info) {
+  bool bitsOk = false;
+  switch (info.encoding) {
+    case SampleEncoding::PcmUnsigned8:
+    case SampleEncoding::MuLaw:
+    case SampleEncoding::ALaw: bitsOk = info.bitsPerSample == 8; break;
+    case SampleEncoding::PcmSigned: bitsOk = info.bitsPerSample == 16 || info.bitsPerSample == 24 || info.bitsPerSample == 32; break;
+    case SampleEncoding::Float: bitsOk = info.bitsPerSample == 32 || info.bitsPerSample == 64; break;
+    default:
+      throwInvalidArg("decodeWav: unknown sample encoding " + std::to_string(static_cast<int>(info.encoding)) +
+                      " (the info must come from wavInfo)");
+  }
+  if (!bitsOk) {
+    throwInvalidArg("decodeWav: " + std::to_string(info.bitsPerSample) + " bits per sample do not fit encoding " +
+                    std::to_string(static_cast<int>(info.encoding)) + " (the info must come from wavInfo)");
+  }
+  if (info.channels == 0 || info.channels > kMaxChannels ||
+      info.blockAlign != info.channels * (info.bitsPerSample / 8)) {
+    throwInvalidArg("decodeWav: block align " + std::to_string(info.blockAlign) + " does not match " +
+                    std::to_string(info.channels) + " channel(s) x " + std::to_string(info.bitsPerSample) +
+                    " bits (the info must come from wavInfo)");
+  }
+}
+
 int64_t decodeWavFrames(const WavInfo& info, const uint8_t* bytes, uint64_t frames, int channel,
                         float* out) {
+  checkWavInfo(info);
   if (channel != kMixChannels && (channel < 0 || static_cast<uint32_t>(channel) >= info.channels)) {
     throwInvalidArg("channel " + std::to_string(channel) + " does not exist: the file has " +
                     std::to_string(info.channels) + " channel(s), numbered from 0");

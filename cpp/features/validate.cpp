@@ -58,6 +58,8 @@ namespace {
 }
 
 std::string num(double v) {
+  // Whole numbers in full (an option of 2147483647 reads as such, not 2.14748e+09).
+  if (std::isfinite(v) && v == std::floor(v) && std::fabs(v) < 1e15) return std::to_string(static_cast<long long>(v));
   std::ostringstream s;
   s << v;
   return s.str();
@@ -71,11 +73,18 @@ std::string seconds(double samples, double rate) {
 
 }  // namespace
 
+// Limits that keep one call's tables in memory (torchaudio has none; these are far past any
+// speech use): FFT size, padding and hop, mel bands, and the filterbank's entries.
+constexpr int kMaxFft = 1 << 18;
+constexpr int kMaxPad = 1 << 24;
+constexpr int kMaxBands = 1 << 14;
+constexpr double kMaxFilterbank = 1 << 24;
+
 std::string clipPrefix(long clip) { return clip >= 0 ? "clip " + std::to_string(clip) + ": " : ""; }
 
 StftParams resolveStft(const SpectrogramOptions& o, const char* sn) {
   StftParams p;
-  if (o.nFft < 1) bad(sn, "nFft", ">= 1", num(o.nFft));
+  if (o.nFft < 1 || o.nFft > kMaxFft) bad(sn, "nFft", "between 1 and " + num(kMaxFft), num(o.nFft));
   p.nFft = o.nFft;
   if (o.winLength < 0 || o.winLength > o.nFft)
     bad(sn, "winLength", "between 1 and nFft (" + num(o.nFft) + "), or 0 for nFft", num(o.winLength));
@@ -85,7 +94,7 @@ StftParams resolveStft(const SpectrogramOptions& o, const char* sn) {
   if (p.hop <= 0)
     bad(sn, "hopLength", "> 0; the default winLength / 2 is 0 for winLength " + num(p.winLength) + ", so set it",
         num(o.hopLength));
-  if (o.pad < 0) bad(sn, "pad", ">= 0", num(o.pad));
+  if (o.pad < 0 || o.pad > kMaxPad) bad(sn, "pad", "between 0 and " + num(kMaxPad), num(o.pad));
   p.pad = o.pad;
   if (!(o.power > 0) || !std::isfinite(o.power)) bad(sn, "power", "a finite number > 0 (1 magnitude, 2 power)", num(o.power));
   if (o.sampleRate <= 0) bad(sn, "sampleRate", "> 0 Hz", num(o.sampleRate));
@@ -137,7 +146,10 @@ int64_t stftFrames(const StftParams& p, size_t n, const char* sn, long clip) {
 
 MelParams resolveMel(const MelSpectrogramOptions& o, const StftParams& s, const char* sn) {
   MelParams p;
-  if (o.nMels < 1) bad(sn, "nMels", ">= 1", num(o.nMels));
+  if (o.nMels < 1 || o.nMels > kMaxBands) bad(sn, "nMels", "between 1 and " + num(kMaxBands), num(o.nMels));
+  if (static_cast<double>(o.nMels) * (s.nFft / 2 + 1) > kMaxFilterbank)
+    bad(sn, "nMels", "small enough that nMels x (nFft / 2 + 1) stays within " + num(kMaxFilterbank) +
+                         " filterbank entries (nFft " + num(s.nFft) + ")", num(o.nMels));
   if (!s.onesided)
     bad(sn, "onesided", "true for mel features (torchaudio's MelScale expects nFft / 2 + 1 bins)", "false");
   const double nyquist = o.sampleRate / 2.0;
@@ -175,6 +187,11 @@ KaldiParams resolveKaldi(const KaldiFbankOptions& o, const char* sn) {
   if (o.vtlnWarp != 1.0) bad(sn, "vtlnWarp", "1.0 (VTLN warping is not supported)", num(o.vtlnWarp));
   if (!(o.frameShift > 0) || !std::isfinite(o.frameShift)) bad(sn, "frameShift", "> 0 ms", num(o.frameShift));
   if (!(o.frameLength > 0) || !std::isfinite(o.frameLength)) bad(sn, "frameLength", "> 0 ms", num(o.frameLength));
+  if (o.sampleFrequency > 1e7) bad(sn, "sampleFrequency", "at most 10 MHz", num(o.sampleFrequency));
+  if (o.sampleFrequency * o.frameLength * 0.001 > kMaxFft)
+    bad(sn, "frameLength", "a frame of at most " + num(kMaxFft) + " samples", num(o.frameLength) + " ms");
+  if (o.sampleFrequency * o.frameShift * 0.001 > kMaxPad)
+    bad(sn, "frameShift", "a shift of at most " + num(kMaxPad) + " samples", num(o.frameShift) + " ms");
   // As torchaudio: int(sample_frequency * frame_shift * 0.001), truncated.
   p.shift = static_cast<int64_t>(o.sampleFrequency * o.frameShift * 0.001);
   p.winSize = static_cast<int64_t>(o.sampleFrequency * o.frameLength * 0.001);
@@ -198,7 +215,10 @@ KaldiParams resolveKaldi(const KaldiFbankOptions& o, const char* sn) {
   if (!(o.energyFloor >= 0) || !std::isfinite(o.energyFloor))
     bad(sn, "energyFloor", ">= 0 (0 for no floor)", num(o.energyFloor));
   if (!(o.minDuration >= 0)) bad(sn, "minDuration", ">= 0 s", num(o.minDuration));
-  if (o.numMelBins <= 3) bad(sn, "numMelBins", "> 3", num(o.numMelBins));
+  if (o.numMelBins <= 3 || o.numMelBins > kMaxBands) bad(sn, "numMelBins", "> 3 and at most " + num(kMaxBands), num(o.numMelBins));
+  if (static_cast<double>(o.numMelBins) * (p.padded / 2 + 1) > kMaxFilterbank)
+    bad(sn, "numMelBins", "small enough that numMelBins x (FFT size / 2 + 1) stays within " + num(kMaxFilterbank) +
+                              " filterbank entries (FFT size " + num(static_cast<double>(p.padded)) + ")", num(o.numMelBins));
   if (static_cast<unsigned>(o.windowType) > static_cast<unsigned>(KaldiWindowType::blackman))
     bad(sn, "windowType", "povey, hanning, hamming, rectangular or blackman", num(static_cast<int>(o.windowType)));
   const double nyquist = 0.5 * o.sampleFrequency;

@@ -23,6 +23,8 @@ export interface GradeCliValues {
   overwrite?: boolean;
   'retry-errors'?: boolean;
   fsync?: string;
+  'clip-timeout'?: string;
+  root?: string;
   quiet?: boolean;
   json?: boolean;
 }
@@ -61,6 +63,12 @@ export async function gradeCommand(args: string[], v: GradeCliValues): Promise<n
   if (v.format) options.format = v.format as ManifestFormat;
   if (v.keys) options.keys = parseKeysOption(v.keys);
   if (v.fsync) options.fsync = v.fsync as GradeManifestOptions['fsync'];
+  if (v['clip-timeout'] !== undefined) {
+    const t = Number(v['clip-timeout']);
+    if (!(t > 0) || !Number.isFinite(t)) throw usage(`--clip-timeout: expected seconds > 0, received '${v['clip-timeout']}'`);
+    options.clipTimeoutSec = t;
+  }
+  if (v.root !== undefined) options.root = v.root;
 
   const style = progressStyle(v);
   const reporter = progressReporter(style);

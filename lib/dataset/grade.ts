@@ -1,13 +1,13 @@
 // gradeManifest: grade every clip of a manifest into a JSONL output, streaming, many clips at once,
 // resumable after any crash, shardable.
 import { existsSync, statSync, writeFileSync } from 'node:fs';
-import { stat } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { realpath, stat } from 'node:fs/promises';
+import { dirname, relative, resolve, sep, isAbsolute } from 'node:path';
 import { VoxqcError } from '../errors.js';
 import { GRADES, type ClipGrader, type ClipResult, type Grade } from '../grading.js';
 import { resolveThresholds } from '../rubric.js';
 import { getConfig } from '../runtime.js';
-import { checkBoolean, checkInteger, checkOneOf, checkOptions, invalid } from '../validate.js';
+import { checkBoolean, checkInteger, checkNumber, checkOneOf, checkOptions, invalid } from '../validate.js';
 import { graderFor, type GradeMode } from './grader.js';
 import { readManifest, resolveKeys, type ManifestFormat, type ManifestKeyOptions, type ManifestRow, MANIFEST_FORMATS } from './manifest.js';
 import { LineWriter, scanOutput, type FsyncPolicy } from './output.js';
@@ -96,6 +96,12 @@ export interface GradeManifestOptions {
   keys?: ManifestKeyOptions;
   /** Passed to the grader with each clip. */
   thresholds?: Record<string, unknown>;
+  /** Time limit per clip (seconds): a clip still grading after it gets an ERR_TIMEOUT error row,
+   *  and the grader's signal is aborted (an ffmpeg decode is killed). Default: none. */
+  clipTimeoutSec?: number;
+  /** Confine audio and video paths to this folder: a path that resolves outside it (through
+   *  `..`, an absolute path or a symbolic link) gets an ERR_INVALID_ARG error row, unread. */
+  root?: string;
   signal?: AbortSignal;
   onProgress?: (progress: GradeProgress) => void;
   /** Each row as it is written. */
@@ -128,7 +134,7 @@ export interface GradeSummary {
 
 const KNOWN = [
   'out', 'grader', 'mode', 'concurrency', 'shard', 'resume', 'retryErrors', 'ordered', 'fsync', 'count', 'format', 'keys',
-  'thresholds', 'signal', 'onProgress', 'onRow',
+  'thresholds', 'signal', 'onProgress', 'onRow', 'clipTimeoutSec', 'root',
 ] as const;
 
 function validateResult(r: unknown): string | undefined {
@@ -154,6 +160,25 @@ function inputInfo(row: ManifestRow, base: string): GradedInputInfo {
   if (row.columns) info.columns = row.columns;
   if (row.raw !== undefined) info.raw = row.raw;
   return info;
+}
+
+/** Why a clip's audio or video path is outside `root` (a real path), or undefined when inside.
+ *  Symbolic links are followed: a link inside root to a file outside is outside. */
+async function outsideRoot(root: string, clip: { audio: string; video?: string }): Promise<string | undefined> {
+  for (const [what, p] of [['audio', clip.audio], ['video', clip.video]] as const) {
+    if (p === undefined) continue;
+    let real: string;
+    try {
+      real = await realpath(p);
+    } catch {
+      // Not there (or unreadable): judge the path as written; reading it will say what is wrong.
+      real = resolve(p);
+    }
+    const rel = relative(root, real);
+    if (rel === '' || (!rel.startsWith('..' + sep) && rel !== '..' && !isAbsolute(rel))) continue;
+    return `${what} path ${p}${real !== p ? ` (${real})` : ''} is outside the root folder ${root}; it was not read`;
+  }
+  return undefined;
 }
 
 /** Rows of `input` this run must do: in the shard, not already done. Counted without grading. */
@@ -204,6 +229,15 @@ export async function gradeManifest(input: string, options: GradeManifestOptions
   // The rule grader's thresholds are checked here, once, rather than failing every clip.
   if (o.thresholds !== undefined && o.grader === undefined) resolveThresholds(o.thresholds, `${where}: thresholds`);
   for (const cb of ['onProgress', 'onRow'] as const) if (o[cb] !== undefined && typeof o[cb] !== 'function') throw invalid(where, cb, 'a function', o[cb]);
+  const clipTimeoutSec = o.clipTimeoutSec === undefined ? undefined : checkNumber(where, 'clipTimeoutSec', o.clipTimeoutSec, { min: 0, minExclusive: true });
+  let root: string | undefined;
+  if (o.root !== undefined) {
+    if (typeof o.root !== 'string' || o.root === '') throw invalid(where, 'root', 'a folder path', o.root);
+    root = await realpath(o.root).catch((err: NodeJS.ErrnoException) => {
+      throw new VoxqcError('ERR_NOT_FOUND', `${where}: root ${o.root}: ${err.code === 'ENOENT' ? 'no such folder' : err.message}`, { file: o.root });
+    });
+    if (!statSync(root).isDirectory()) throw invalid(where, 'root', 'a folder', o.root);
+  }
 
   // Resume: what the output already holds (torn tail repaired).
   if (!resume) writeFileSync(out, '');
@@ -326,12 +360,39 @@ export async function gradeManifest(input: string, options: GradeManifestOptions
       return { ...rest, voxqc: v } as GradedRow;
     };
     if (row.error || !row.clip) return finish({ error: row.error ?? { code: 'ERR_INVALID_ARG', message: 'no clip' } });
+    if (root) {
+      const outside = await outsideRoot(root, row.clip);
+      if (outside) return finish({ error: { code: 'ERR_INVALID_ARG', message: `row ${row.index + 1}: ${outside}` } });
+    }
     const t0 = performance.now();
     let result: ClipResult;
+    // The clip's own signal: the run's, plus its time limit.
+    const clipController = new AbortController();
+    const onRunAbort = () => clipController.abort(controller.signal.reason);
+    controller.signal.addEventListener('abort', onRunAbort, { once: true });
+    let limitTimer: NodeJS.Timeout | undefined;
     try {
-      const graderOptions = { signal: controller.signal, ...(o.thresholds ? { thresholds: o.thresholds } : {}) };
-      result = await grader(row.clip, graderOptions);
+      const graderOptions = { signal: clipController.signal, ...(o.thresholds ? { thresholds: o.thresholds } : {}) };
+      const graded = grader(row.clip, graderOptions);
+      if (clipTimeoutSec === undefined) {
+        result = await graded;
+      } else {
+        const limit = new Promise<never>((_, reject) => {
+          limitTimer = setTimeout(() => {
+            const err = new VoxqcError('ERR_TIMEOUT', `${row.clip!.audio}: grading took longer than the ${clipTimeoutSec} s per-clip limit and was stopped`, {
+              file: row.clip!.audio,
+            });
+            clipController.abort(err);
+            reject(err);
+          }, clipTimeoutSec * 1000);
+        });
+        graded.catch(() => {}); // settles after the limit: nobody waits for it any more
+        result = await Promise.race([graded, limit]);
+      }
     } catch (err) {
+      if (clipController.signal.aborted && clipController.signal.reason instanceof VoxqcError && !controller.signal.aborted) {
+        return finish({ error: errorOf(clipController.signal.reason), ms: Math.round(performance.now() - t0) });
+      }
       // A clip cut short by the run being stopped is not a failed clip: leave it for the resume.
       if (controller.signal.aborted) return null;
       const e = errorOf(err);
@@ -345,6 +406,9 @@ export async function gradeManifest(input: string, options: GradeManifestOptions
           'Use another mode, or a grader module (--grader mod.js)', { cause: err });
       }
       return finish({ error: e, ms: Math.round(performance.now() - t0) });
+    } finally {
+      clearTimeout(limitTimer);
+      controller.signal.removeEventListener('abort', onRunAbort);
     }
     const ms = Math.round(performance.now() - t0);
     const problem = validateResult(result);
