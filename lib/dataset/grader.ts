@@ -22,10 +22,14 @@ export function graderFor(mode: GradeMode | undefined): ClipGrader {
 
 /**
  * The learned grader as a ClipGrader: the clip is measured once (the rule scores, which are also
- * the model's metric tokens), graded by the model, and the final grade follows the model
+ * the model's metric tokens; a long clip in chunks), graded by the model (its first MODEL_MAX_SEC),
+ * and the final grade follows the model
  * directory's policy (grading.json; see combineGrades). The model is loaded on first use and
  * shared by every clip of the run.
  */
+/** The longest stretch of a clip the model looks at (from the clip's start); the metrics cover all of it. */
+export const MODEL_MAX_SEC = 300;
+
 export function modelClipGrader(dir: string, policy: FinalGradePolicy = finalPolicyOf(dir)): ClipGrader {
   let loading: Promise<Grader> | undefined;
   return async (clip, options) => {
@@ -36,8 +40,22 @@ export function modelClipGrader(dir: string, policy: FinalGradePolicy = finalPol
     });
     const grader = await loading;
     const thresholds = options?.thresholds ? resolveThresholds(options.thresholds as Partial<Thresholds>, 'thresholds') : undefined;
-    const audio = await loadAudio(clip.audio, { offsetSec: clip.offsetSec, durationSec: clip.durationSec });
-    const measured = await analyze(audio, { text: clip.text, language: clip.language, video: clip.video });
+    const signal = options?.signal;
+    // The rule metrics over the whole clip (a long one in chunks, as the rule grader reads it); the
+    // model sees the clip's first MODEL_MAX_SEC.
+    const measured = await analyze(clip.audio, {
+      text: clip.text,
+      language: clip.language,
+      video: clip.video,
+      offsetSec: clip.offsetSec,
+      durationSec: clip.durationSec,
+      ...(signal ? { signal } : {}),
+    });
+    const audio = await loadAudio(clip.audio, {
+      offsetSec: clip.offsetSec,
+      durationSec: Math.min(clip.durationSec ?? MODEL_MAX_SEC, MODEL_MAX_SEC),
+      ...(signal ? { signal } : {}),
+    });
     const rules = thresholds ? applyRubric(measured.scores, thresholds) : { grade: measured.grade, flags: measured.flags };
     const [m] = await grader.grade({
       audio,
