@@ -20,7 +20,7 @@ const policy = values.policy ?? 'model';
 
 lines.push('# voxqc learned grader — model card', '');
 lines.push(
-  `The default model of \`voxqc grade\` (\`models/grader\`): a ${shipped[1].fusion}-fusion transformer over audio (log-mel), ` +
+  `The default model of \`voxqc grade\` (\`models/grader\`): an ${shipped[1].fusion}-fusion transformer over audio (log-mel), ` +
     `transcript (UTF-8 bytes), video (mouth-region frames) and the rule metrics, ${shipped[1].parameters.toLocaleString('en-US')} parameters, ` +
     `trained by voxqc itself. Its final grade policy is **${policy}** (see "Which grade is final").`,
   '',
@@ -45,11 +45,11 @@ const row = (name, params, s) =>
 lines.push(row('rules alone', '—', ev.rules));
 for (const [dir, m] of models) {
   lines.push(row(`model, ${m.fusion} fusion (\`${basename(dir)}\`)`, m.parameters.toLocaleString('en-US'), m.model));
-  lines.push(row(`worse of model (${m.fusion}) and rules`, '', m.worst));
+  lines.push(row(`worse of model (\`${basename(dir)}\`) and rules`, '', m.worst));
 }
 lines.push('');
 lines.push(`F1 per flag (validation; support = clips with the flag in truth):`, '');
-lines.push(`| flag | support | rules | ${models.map(([, m]) => `model ${m.fusion}`).join(' | ')} |`);
+lines.push(`| flag | support | rules | ${models.map(([dir, m]) => `${m.fusion} (\`${basename(dir)}\`)`).join(' | ')} |`);
 lines.push(`| --- | --- | --- | ${models.map(() => '---').join(' | ')} |`);
 for (const fl of FLAGS) {
   lines.push(`| \`${fl}\` | ${ev.rules.flagF1[fl].support} | ${f(ev.rules.flagF1[fl].f1, 2)} | ${models.map(([, m]) => f(m.model.flagF1[fl].f1, 2)).join(' | ')} |`);
@@ -83,5 +83,32 @@ for (const [dir, m] of models) {
   lines.push(`- \`${basename(dir)}\` (${m.fusion}): model step ${f(m.modelOnlySpeedXRealTime, 0)}× real time on one thread (batches of 16, validation clips)${e2e}.`);
 }
 lines.push('');
+lines.push('## Reproduce', '');
+lines.push('```sh');
+lines.push('voxqc simulate --corpus ../shared/corpus --out sim --n 4000 --videos 400 --seed 1');
+lines.push('voxqc prepare --data sim --out sim/prepared --val-fraction 0.15 --split-seed 11');
+lines.push(`voxqc train --data sim/prepared --config models/configs/grader-${shipped[1].fusion}.json --out models/grader --epochs ${shippedMetrics.options.epochs} --seed ${shippedMetrics.options.seed} --threads ${shippedMetrics.options.threads}`);
+lines.push('node scripts/evaluate-grader.mjs --data sim/prepared --model models/grader --speed 100 --out models/grader/evaluation.json');
+lines.push(`node scripts/model-card.mjs --eval models/grader/evaluation.json --shipped models/grader --policy ${policy} --out models/grader/MODEL_CARD.md`);
+lines.push('```', '');
+lines.push('## Notes and limits', '');
+lines.push(
+  '- **Targets not met.** The issue asked for macro-F1 ≥ 0.90 and ≥ 0.03 above the rules, and transcript-mismatch F1 ≥ 0.85. ' +
+    'The model is ≥ 0.03 above the rules, but below 0.90, and far from the transcript target.',
+  '- **Transcript mismatch** is learned from very few examples: the corpus has about 230 transcribed clips, concentrated in a few ' +
+    'speakers, and a speaker-disjoint split leaves few wrong transcripts on each side (see the support column). Telling a wrong ' +
+    'sentence of the right length needs an ASR model, which voxqc does not download. The model does only a little better than the rules here.',
+  '- **Selection on validation.** The best epoch, the fusion mode and the final-grade policy were all chosen on the same validation split ' +
+    'that the figures come from, so they are slightly optimistic. Longer training (10 epochs) did not help on this data (the `early10` row).',
+  '- **The three fusion modes are within noise** of each other here. The model takes the rule metrics as input tokens and leans on them; ' +
+    'what it adds over the rules is where the metrics and the labels disagree by rule: `no_speech`, `narrowband`, and SNR near the thresholds.',
+  '- **Training times** above were measured with the runs sharing 2 cores (one thread each; `early10` two threads, after the others).',
+  '- **Simulated labels.** The labels come from what the simulator planted, graded by the rubric; real-world defects the simulator does ' +
+    'not plant (music beds, crosstalk, codec artefacts other than MP3/Opus) are outside what this validation measures. ' +
+    '`bench/dnsmos.mjs` compares the grades with DNSMOS on the same clips.',
+  '- **Speed.** The end-to-end figure is dominated by the rule metrics (the repetition search and the VAD on Debian\'s reference BLAS), ' +
+    'not by the model; the ≥ 500× real time target is not met on this machine.',
+  '',
+);
 writeFileSync(values.out, lines.join('\n'));
 console.error(`wrote ${values.out}`);

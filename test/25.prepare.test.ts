@@ -151,6 +151,29 @@ describe('25 training data and model grading', function () {
     }
   });
 
+  it('Grader.grade takes a video: the mouth frames reach the model (the grade changes) and avOffsetMs is measured', async function () {
+    const corpus = corpusDir();
+    if (!corpus) this.skip();
+    const { Grader } = await import('../lib/index.js');
+    const video = join(corpus!, 'video', 'grid_lipnet_videos', 'bbaf2n.mpg');
+    const grader = await Grader.load(join(repoRoot, 'models', 'tiny'));
+    try {
+      const audio = await loadAudio(video, { sampleRate: 16000 });
+      const scores = (await analyze(audio)).scores;
+      const [withVideo, without] = await grader.grade([
+        { audio, scores, video },
+        { audio, scores },
+      ]);
+      const diff = Math.abs(withVideo!.probabilities.high - without!.probabilities.high);
+      assert.ok(diff > 1e-6, `the video changed nothing (${diff})`);
+      // Without given scores, the video's offset is measured (the GRID clip is in sync).
+      const measured = await analyze(audio, { video });
+      assert.ok(Math.abs(measured.scores.avOffsetMs as number) < 100, String(measured.scores.avOffsetMs));
+    } finally {
+      grader.dispose();
+    }
+  });
+
   it('final-grade policies: model, rules, and the worse of the two with the union of flags', () => {
     const rules = { grade: 'medium' as const, flags: ['noisy' as const] };
     const model = { grade: 'low' as const, flags: { dropout: 0.9, noisy: 0.2, clipping: 0.5 } };
