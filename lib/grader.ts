@@ -53,7 +53,7 @@ export interface ModelGrade {
   snrDb: number;
 }
 
-/** The model shipped in models/ (grader/ when present, else the tiny test model). */
+/** The shipped model: models/grader in the package (config.json, model.pt, grading.json, MODEL_CARD.md). */
 export function defaultModelDir(): string {
   return join(packageRoot(), 'models', 'grader');
 }
