@@ -160,7 +160,6 @@ async function at16k(input: AudioInput | Audio): Promise<Audio> {
   return { ...input, samples, sampleRate: 16000, durationSec: samples.length / 16000 };
 }
 
-
 /**
  * How the final grade of `mode: 'model'` is made from the model's and the rules' views:
  * - 'model': the model's grade; flags: the model's flags with probability >= 0.5.

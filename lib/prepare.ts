@@ -136,15 +136,8 @@ export async function prepareTrainingData(options: PrepareOptions): Promise<Prep
   }
   const append = createWriteStream(partial, { flags: 'a' });
   const limit = pLimit(jobs);
-  const results: Array<string | undefined> = new Array(rows.length);
+  const results: Array<{ json: string; speaker: string; split: 'train' | 'val' } | undefined> = new Array(rows.length);
   const errors: PrepareSummary['errors'] = [];
-  const speakers = { train: new Set<string>(), val: new Set<string>() };
-  const count = { train: 0, val: 0 };
-  const tally = (line: string) => {
-    const r = JSON.parse(line) as { speaker: string; split: 'train' | 'val' };
-    speakers[r.split].add(r.speaker);
-    count[r.split]++;
-  };
   // The split of a speaker follows from the options (so a resumed run with another split is right).
   const splitOf = (row: LabelledRow, speaker: string): 'train' | 'val' => row.split ?? (isValidationSpeaker(speaker, valFraction, splitSeed) ? 'val' : 'train');
   let done = 0;
@@ -152,14 +145,12 @@ export async function prepareTrainingData(options: PrepareOptions): Promise<Prep
     rows.map(({ row, line }, k) =>
       limit(async () => {
         const id = row.id ?? `line${line}`;
-        let before = finished.get(id);
+        const before = finished.get(id);
         if (before) {
           const r = JSON.parse(before) as { speaker: string; split: string };
           const split = splitOf(row, r.speaker);
-          if (split !== r.split) before = JSON.stringify({ ...r, split });
-          results[k] = before;
-          tally(before);
-          done++;
+          results[k] = { json: split === r.split ? before : JSON.stringify({ ...r, split }), speaker: r.speaker, split };
+          o.onProgress?.(++done, rows.length);
           return;
         }
         try {
@@ -201,27 +192,23 @@ export async function prepareTrainingData(options: PrepareOptions): Promise<Prep
             label: { grade: row.label!.grade, flags: row.label!.flags ?? [], truth: row.label!.truth ?? {}, planted: row.label!.planted ?? [] },
             rules: { grade: analysis.grade, flags: analysis.flags },
           });
-          results[k] = json;
-          tally(json);
+          results[k] = { json, speaker, split };
           append.write(json + '\n');
         } catch (err) {
           errors.push({ id, line, message: (err as Error).message });
         }
-        done++;
-        o.onProgress?.(done, rows.length);
+        o.onProgress?.(++done, rows.length);
       }),
     ),
   );
   await new Promise<void>((res) => append.end(() => res()));
   const manifest = join(out, 'manifest.jsonl');
   const stream = createWriteStream(manifest);
-  for (const r of results) if (r) stream.write(r + '\n');
+  for (const r of results) if (r) stream.write(r.json + '\n');
   await new Promise<void>((res, rej) => stream.end((err?: Error | null) => (err ? rej(err) : res())));
-  return {
-    manifest,
-    rows: results.filter(Boolean).length,
-    errors,
-    train: { rows: count.train, speakers: speakers.train.size },
-    val: { rows: count.val, speakers: speakers.val.size },
+  const side = (split: 'train' | 'val') => {
+    const of = results.filter((r) => r?.split === split);
+    return { rows: of.length, speakers: new Set(of.map((r) => r!.speaker)).size };
   };
+  return { manifest, rows: results.filter(Boolean).length, errors, train: side('train'), val: side('val') };
 }

@@ -141,6 +141,17 @@ async function checkFile(path: string, what: string): Promise<void> {
   }
 }
 
+/** Throws ERR_FFMPEG_MISSING, naming the video and the install command, when ffmpeg is absent. */
+function requireFfmpeg(videoPath: string): void {
+  if (ffmpegAvailable()) return;
+  throw new VoxqcError(
+    'ERR_FFMPEG_MISSING',
+    `${videoPath}: decoding video needs ffmpeg, which was not found (looked for '${ffmpegPath()}'). ` +
+      'Install it:  apt-get install -y ffmpeg   (or set VOXQC_FFMPEG to its path)',
+    { file: videoPath },
+  );
+}
+
 function resolveRegion(value: unknown): FrameRegion {
   const where = 'avOffset';
   if (value === undefined) return DEFAULT_REGION;
@@ -181,14 +192,7 @@ export async function avOffset(videoPath: string, options?: AvOffsetOptions): Pr
 
   await checkFile(videoPath, 'a video file');
   if (o.audio !== undefined) await checkFile(o.audio, 'an audio file');
-  if (!ffmpegAvailable()) {
-    throw new VoxqcError(
-      'ERR_FFMPEG_MISSING',
-      `${videoPath}: decoding video needs ffmpeg, which was not found (looked for '${ffmpegPath()}'). ` +
-        'Install it:  apt-get install -y ffmpeg   (or set VOXQC_FFMPEG to its path)',
-      { file: videoPath },
-    );
-  }
+  requireFfmpeg(videoPath);
 
   // --- probe: streams, frame rate, start times ----------------------------------------------------
   const probeOut = await runTool(
@@ -303,9 +307,7 @@ export async function decodeMouthFrames(
   options: { fps: number; width: number; height: number; maxDurationSec?: number; timeoutSec?: number },
 ): Promise<MouthFrames> {
   await checkFile(videoPath, 'a video file');
-  if (!ffmpegAvailable()) {
-    throw new VoxqcError('ERR_FFMPEG_MISSING', `${videoPath}: decoding video needs ffmpeg (apt-get install -y ffmpeg, or set VOXQC_FFMPEG)`, { file: videoPath });
-  }
+  requireFfmpeg(videoPath);
   const { fps, width, height } = options;
   const r = DEFAULT_REGION;
   const vf =

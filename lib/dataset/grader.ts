@@ -1,12 +1,12 @@
 // Choosing the grader of a run: the rule grader (default), the learned one (mode 'model': the
 // shipped model in models/grader, or VOXQC_MODEL), or a user's module whose default export is a
 // ClipGrader. Also the thresholds file.
-import { resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { analyze, gradeClip } from '../analyze.js';
 import { loadAudio } from '../audio.js';
 import { combineGrades, defaultModelDir, finalPolicyOf, Grader, type FinalGradePolicy } from '../grader.js';
-import { resolveThresholds, applyRubric, type Thresholds } from '../rubric.js';
+import type { Thresholds } from '../rubric.js';
 import { VoxqcError } from '../errors.js';
 import type { ClipGrader } from '../grading.js';
 import { invalid } from '../validate.js';
@@ -20,16 +20,16 @@ export function graderFor(mode: GradeMode | undefined): ClipGrader {
   throw invalid('gradeManifest', 'mode', "'rules' or 'model'", mode);
 }
 
-/**
- * The learned grader as a ClipGrader: the clip is measured once (the rule scores, which are also
- * the model's metric tokens; a long clip in chunks), graded by the model (its first MODEL_MAX_SEC),
- * and the final grade follows the model
- * directory's policy (grading.json; see combineGrades). The model is loaded on first use and
- * shared by every clip of the run.
- */
 /** The longest stretch of a clip the model looks at (from the clip's start); the metrics cover all of it. */
 export const MODEL_MAX_SEC = 300;
 
+/**
+ * The learned grader as a ClipGrader: the clip is decoded once and measured (the rule scores,
+ * which are also the model's metric tokens; a clip longer than MODEL_MAX_SEC is measured in chunks
+ * from its file), graded by the model (its first MODEL_MAX_SEC), and the final grade follows the
+ * model directory's policy (grading.json; see combineGrades). The model is loaded on first use
+ * and shared by every clip of the run.
+ */
 export function modelClipGrader(dir: string, policy: FinalGradePolicy = finalPolicyOf(dir)): ClipGrader {
   let loading: Promise<Grader> | undefined;
   return async (clip, options) => {
@@ -39,37 +39,36 @@ export function modelClipGrader(dir: string, policy: FinalGradePolicy = finalPol
       throw new VoxqcError('ERR_UNSUPPORTED', `the learned grader ${dir} cannot be loaded: ${err.message}`, { file: dir, cause: err });
     });
     const grader = await loading;
-    const thresholds = options?.thresholds ? resolveThresholds(options.thresholds as Partial<Thresholds>, 'thresholds') : undefined;
     const signal = options?.signal;
-    // The rule metrics over the whole clip (a long one in chunks, as the rule grader reads it); the
-    // model sees the clip's first MODEL_MAX_SEC.
-    const measured = await analyze(clip.audio, {
-      text: clip.text,
-      language: clip.language,
-      video: clip.video,
-      offsetSec: clip.offsetSec,
-      durationSec: clip.durationSec,
-      ...(signal ? { signal } : {}),
-    });
     const audio = await loadAudio(clip.audio, {
       offsetSec: clip.offsetSec,
       durationSec: Math.min(clip.durationSec ?? MODEL_MAX_SEC, MODEL_MAX_SEC),
       ...(signal ? { signal } : {}),
     });
-    const rules = thresholds ? applyRubric(measured.scores, thresholds) : { grade: measured.grade, flags: measured.flags };
+    // What was decoded is the whole clip unless it filled MODEL_MAX_SEC and more may follow.
+    const whole = audio.durationSec < MODEL_MAX_SEC - 1e-6 || (clip.durationSec !== undefined && clip.durationSec <= MODEL_MAX_SEC);
+    const measured = await analyze(whole ? audio : clip.audio, {
+      text: clip.text,
+      language: clip.language,
+      video: clip.video,
+      ...(whole ? {} : { offsetSec: clip.offsetSec, durationSec: clip.durationSec }),
+      ...(options?.thresholds ? { thresholds: options.thresholds as Partial<Thresholds> } : {}),
+      ...(signal ? { signal } : {}),
+    });
     const [m] = await grader.grade({
       audio,
       ...(clip.text !== undefined ? { text: clip.text } : {}),
       ...(clip.video !== undefined ? { video: clip.video } : {}),
       scores: measured.scores,
     });
+    const rules = { grade: measured.grade, flags: measured.flags };
     const final = combineGrades(policy, rules, m!, grader.flagNames);
     return {
       grade: final.grade,
       flags: final.flags,
       scores: { ...measured.scores, modelSnrDb: m!.snrDb },
-      model: { grade: m!.probabilities, flags: m!.flags, name: dir.split(/[\\/]/).filter(Boolean).at(-1) },
-      rules: { grade: rules.grade, flags: rules.flags },
+      model: { grade: m!.probabilities, flags: m!.flags, name: basename(dir) },
+      rules,
     };
   };
 }
