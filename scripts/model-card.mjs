@@ -78,6 +78,7 @@ lines.push(
   '',
 );
 lines.push('## Speed', '');
+lines.push(`Measured ${ev.date.slice(0, 10)} on a 2-vCPU AMD EPYC machine (Debian 12, Node 20, Debian's libtorch 1.13 CPU), one thread, the other core busy with other work.`, '');
 for (const [dir, m] of models) {
   const e2e = m.endToEnd ? `; end to end (decode + rule metrics + model, 1 thread): **${f(m.endToEnd.xRealTime, 0)}× real time** over ${m.endToEnd.clips} clips (${f(m.endToEnd.audioSec / 60, 1)} min of audio)` : '';
   lines.push(`- \`${basename(dir)}\` (${m.fusion}): model step ${f(m.modelOnlySpeedXRealTime, 0)}× real time on one thread (batches of 16, validation clips)${e2e}.`);
