@@ -16,7 +16,8 @@ class ResampleWorker : public PromiseWorker {
 
  protected:
   void Run() override {
-    audio::Resampler r(from_, to_);
+    const auto shared = audio::sharedResampler(from_, to_);
+    const audio::Resampler& r = *shared;
     if (r.outputLength(n_) != outLen_) {
       throw Error(ErrorCode::InvalidArg, "resample: out has " + std::to_string(outLen_) + " samples, " +
                                              std::to_string(r.outputLength(n_)) + " expected");

@@ -4,6 +4,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <deque>
+#include <memory>
+#include <mutex>
 #include <numeric>
 #include <string>
 
@@ -147,11 +150,29 @@ void Resampler::process(const float* in, uint64_t n, float* out) const {
   });
 }
 
+std::shared_ptr<const Resampler> sharedResampler(int64_t fromRate, int64_t toRate) {
+  // Designing the filter (a Kaiser window and a sinc per tap and phase) costs about as much as
+  // converting a few seconds of audio, and a dataset has few distinct rates: keep the last few.
+  constexpr size_t kKeep = 8;
+  static std::mutex mutex;
+  static std::deque<std::shared_ptr<const Resampler>> cache;
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    for (const auto& r : cache)
+      if (r->fromRate() == fromRate && r->toRate() == toRate) return r;
+  }
+  auto made = std::make_shared<const Resampler>(fromRate, toRate);  // may throw; designed unlocked
+  std::lock_guard<std::mutex> lock(mutex);
+  cache.push_front(made);
+  if (cache.size() > kKeep) cache.pop_back();
+  return made;
+}
+
 std::vector<float> resample(const float* in, uint64_t n, int64_t fromRate, int64_t toRate) {
   if (fromRate == toRate) return std::vector<float>(in, in + n);
-  Resampler r(fromRate, toRate);
-  std::vector<float> out(r.outputLength(n));
-  r.process(in, n, out.data());
+  const auto r = sharedResampler(fromRate, toRate);
+  std::vector<float> out(r->outputLength(n));
+  r->process(in, n, out.data());
   return out;
 }
 

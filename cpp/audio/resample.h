@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 namespace voxqc::audio {
@@ -42,6 +43,10 @@ class Resampler {
   int halfTaps_;
   std::vector<float> table_;  // (phases_ + 1) x taps_
 };
+
+// A Resampler with the default options for this conversion, from a small process-wide cache of
+// recent designs (thread-safe; the object is immutable).
+std::shared_ptr<const Resampler> sharedResampler(int64_t fromRate, int64_t toRate);
 
 // Convenience: resample a whole signal (returns a copy when the rates are equal).
 std::vector<float> resample(const float* in, uint64_t n, int64_t fromRate, int64_t toRate);

@@ -164,8 +164,8 @@ RepeatResult findRepetition(const float* x, size_t n, const Frames& f, const Vad
     const int64_t lagLo = int64_t(c.lag) * kHop - 240, lagHi = int64_t(c.lag) * kHop + 240;
     if (s0 - lagHi < 0 || s0 + segLen > int64_t(n) || lagLo <= 0) continue;
     // Normalised cross-correlation at every lag in [lagLo, lagHi]: the segment's energy once, the
-    // lagged window's energy from prefix sums of squares, the dot product with 8 independent
-    // accumulators (vectorisable; ~10x faster than one dependency chain, same double precision).
+    // lagged window's energy from prefix sums of squares, the dot product on the SIMD kernel
+    // (simd.cpp; float products, 32 partial sums).
     double bestR = -1;
     int64_t bestLag = 0;
     {
@@ -178,12 +178,7 @@ RepeatResult findRepetition(const float* x, size_t n, const Frames& f, const Vad
       for (int64_t L = lagLo; L <= lagHi; ++L) {
         const float* b = x + s0 - L;
         const double eb = prefix[size_t(s0 - L + segLen - w0)] - prefix[size_t(s0 - L - w0)];
-        double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-        int64_t i = 0;
-        for (; i + 8 <= segLen; i += 8)
-          for (int k = 0; k < 8; ++k) acc[k] += double(a[i + k]) * double(b[i + k]);
-        double ab = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
-        for (; i < segLen; ++i) ab += double(a[i]) * b[i];
+        const double ab = dotProduct(a, b, size_t(segLen));
         const double r = (ea <= 0 || eb <= 0) ? 0.0 : ab / std::sqrt(ea * eb);
         if (r > bestR) {
           bestR = r;

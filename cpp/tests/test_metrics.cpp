@@ -14,9 +14,11 @@
 #include <iomanip>
 #include <iostream>
 #include <limits>
+#include <random>
 
 #include "core/error.h"
 #include "harness.h"
+#include "metrics/internal.h"
 #include "metrics/metrics.h"
 #include "simulate/plant.h"
 #include "test_metrics_eval.h"
@@ -89,6 +91,53 @@ VOXQC_TEST(metrics_input_validation) {
   CHECK_EQ(s.speechSec, 0.0);
   CHECK_EQ(s.dropouts, 0);
   CHECK_EQ(metrics::wadaSnr(z.data(), z.size()), -20.0);
+}
+
+// The SIMD inner loops (simd.cpp) and their plain versions against double references.
+VOXQC_TEST(metrics_simd_kernels) {
+  std::mt19937 rng(5);
+  std::normal_distribution<float> g(0.0f, 1.0f);
+  auto randomVec = [&](size_t n) {
+    std::vector<float> v(n);
+    for (auto& x : v) x = g(rng);
+    return v;
+  };
+  for (size_t n : {0, 1, 7, 31, 32, 33, 160, 4800, 4803}) {
+    auto a = randomVec(n), b = randomVec(n);
+    long double ref = 0, mag = 0;
+    for (size_t i = 0; i < n; ++i) ref += (long double)a[i] * b[i], mag += std::fabs((long double)a[i] * b[i]);
+    const double tol = 1e-6 * double(mag) + 1e-12;
+    CHECK_NEAR(metrics::detail::dotProduct(a.data(), b.data(), n), double(ref), tol);
+    CHECK_NEAR(metrics::detail::dotProductGeneric(a.data(), b.data(), n), double(ref), tol);
+  }
+  // Dense layers of the VAD's shapes (364 -> 64 -> 32), a 16-column one and an odd one.
+  struct Shape { int64_t rows, k, n; };
+  for (Shape sh : {Shape{1, 364, 64}, Shape{13, 364, 64}, Shape{256, 64, 32}, Shape{7, 5, 16}, Shape{5, 9, 3}}) {
+    auto x = randomVec(size_t(sh.rows * sh.k)), wt = randomVec(size_t(sh.k * sh.n)), bias = randomVec(size_t(sh.n));
+    for (bool relu : {false, true}) {
+      std::vector<float> y(size_t(sh.rows * sh.n)), y2(y.size());
+      metrics::detail::denseLayer(x.data(), sh.rows, sh.k, wt.data(), bias.data(), sh.n, relu, y.data());
+      metrics::detail::denseLayerGeneric(x.data(), sh.rows, sh.k, wt.data(), bias.data(), sh.n, relu, y2.data());
+      double worst = 0;
+      bool reluOk = true;
+      for (int64_t r = 0; r < sh.rows; ++r)
+        for (int64_t j = 0; j < sh.n; ++j) {
+          double ref = bias[size_t(j)], mag = std::fabs(bias[size_t(j)]);
+          for (int64_t i = 0; i < sh.k; ++i) {
+            ref += double(x[size_t(r * sh.k + i)]) * wt[size_t(i * sh.n + j)];
+            mag += std::fabs(double(x[size_t(r * sh.k + i)]) * wt[size_t(i * sh.n + j)]);
+          }
+          if (relu) ref = std::max(ref, 0.0);
+          for (float got : {y[size_t(r * sh.n + j)], y2[size_t(r * sh.n + j)]}) {
+            worst = std::max(worst, std::fabs(got - ref) / (mag + 1e-6));
+            if (relu && got < 0) reluOk = false;
+          }
+        }
+      CHECK(reluOk);
+      CHECK(worst < 1e-5);
+    }
+  }
+  std::cout << "    metrics SIMD: " << metrics::detail::metricsSimdName() << "\n";
 }
 
 VOXQC_TEST(metrics_plant_primitives) {
