@@ -11,6 +11,7 @@
 #include <string>
 
 #include "core/error.h"
+#include "core/simd.h"
 
 namespace voxqc::audio {
 
@@ -136,8 +137,7 @@ void Resampler::process(const float* in, uint64_t n, float* out) const {
         const float* x = in + (first + jStart);
         const float* a = h0 + jStart;
         if (weight == 0.0f) {
-#pragma omp simd reduction(+ : acc)
-          for (int j = 0; j < count; ++j) acc += a[j] * x[j];
+          acc = simd::dotFloat(a, x, size_t(count));
         } else {
           const float* b = h1 + jStart;
           const float w0 = 1.0f - weight;

@@ -15,18 +15,6 @@ VadResult smoothVad(const std::vector<float>& prob, const VadOptions& o);
 
 namespace detail {
 
-// simd.cpp: the hot inner loops, AVX2+FMA when the CPU has it (VOXQC_METRICS_SIMD=generic: plain).
-// y[rows][n] = bias + x[rows][k] * wt[k][n], then max(0, .) when relu.
-void denseLayer(const float* x, int64_t rows, int64_t k, const float* wt, const float* bias, int64_t n, bool relu,
-                float* y);
-// sum a[i] * b[i] (float products, partial sums reduced in double).
-double dotProduct(const float* a, const float* b, size_t n);
-const char* metricsSimdName();
-// The plain versions (what the SIMD ones are tested against, beside a double reference).
-void denseLayerGeneric(const float* x, int64_t rows, int64_t k, const float* wt, const float* bias, int64_t n,
-                       bool relu, float* y);
-double dotProductGeneric(const float* a, const float* b, size_t n);
-
 // snr.cpp: noise trajectory from pure non-speech frames, speech level over active frames.
 struct LevelEstimate {
   double activeLevelDbfs = -100, noiseLevelDbfs = -100, snrDb = 100, noiseSec = 0;

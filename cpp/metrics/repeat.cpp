@@ -20,6 +20,7 @@
 #include <array>
 #include <cmath>
 
+#include "core/simd.h"
 #include "metrics/internal.h"
 
 namespace voxqc::metrics::detail {
@@ -165,7 +166,7 @@ RepeatResult findRepetition(const float* x, size_t n, const Frames& f, const Vad
     if (s0 - lagHi < 0 || s0 + segLen > int64_t(n) || lagLo <= 0) continue;
     // Normalised cross-correlation at every lag in [lagLo, lagHi]: the segment's energy once, the
     // lagged window's energy from prefix sums of squares, the dot product on the SIMD kernel
-    // (simd.cpp; float products, 32 partial sums).
+    // (core/simd.cpp; float products, 32 partial sums).
     double bestR = -1;
     int64_t bestLag = 0;
     {
@@ -178,7 +179,7 @@ RepeatResult findRepetition(const float* x, size_t n, const Frames& f, const Vad
       for (int64_t L = lagLo; L <= lagHi; ++L) {
         const float* b = x + s0 - L;
         const double eb = prefix[size_t(s0 - L + segLen - w0)] - prefix[size_t(s0 - L - w0)];
-        const double ab = dotProduct(a, b, size_t(segLen));
+        const double ab = simd::dotProduct(a, b, size_t(segLen));
         const double r = (ea <= 0 || eb <= 0) ? 0.0 : ab / std::sqrt(ea * eb);
         if (r > bestR) {
           bestR = r;

@@ -18,6 +18,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "core/simd.h"
 #include "metrics/frames.h"
 #include "metrics/internal.h"
 #include "metrics/metrics.h"
@@ -171,7 +172,7 @@ std::vector<float> vadProbabilities(const Frames& f, const VadModel& m) {
     return prob;
   }
   std::vector<float> feat = vadFeatures(f);
-  // (x - mean) / std, then three dense layers on our own kernel (denseLayer, simd.cpp): through
+  // (x - mean) / std, then three dense layers on our own kernel (simd::denseLayer, core/simd.cpp): through
   // libtorch this was a third of analyzeSignal's time on Debian's reference BLAS.
   const int64_t K = m.inDims, H1 = m.h1, H2 = m.h2;
   for (size_t t = 0; t < T; ++t) {
@@ -190,8 +191,8 @@ std::vector<float> vadProbabilities(const Frames& f, const VadModel& m) {
   std::vector<float> h1(kBlock * H1), h2(kBlock * H2);
   for (size_t t0 = 0; t0 < T; t0 += kBlock) {
     const size_t rows = std::min(kBlock, T - t0);
-    denseLayer(feat.data() + t0 * K, int64_t(rows), K, w1t.data(), m.b1.data(), H1, true, h1.data());
-    denseLayer(h1.data(), int64_t(rows), H1, w2t.data(), m.b2.data(), H2, true, h2.data());
+    simd::denseLayer(feat.data() + t0 * K, int64_t(rows), K, w1t.data(), m.b1.data(), H1, true, h1.data());
+    simd::denseLayer(h1.data(), int64_t(rows), H1, w2t.data(), m.b2.data(), H2, true, h2.data());
     for (size_t r = 0; r < rows; ++r) {
       double z = m.b3[0];
       for (int64_t j = 0; j < H2; ++j) z += double(h2[r * H2 + j]) * m.w3[j];

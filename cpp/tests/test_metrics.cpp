@@ -18,7 +18,7 @@
 
 #include "core/error.h"
 #include "harness.h"
-#include "metrics/internal.h"
+#include "core/simd.h"
 #include "metrics/metrics.h"
 #include "simulate/plant.h"
 #include "test_metrics_eval.h"
@@ -93,7 +93,7 @@ VOXQC_TEST(metrics_input_validation) {
   CHECK_EQ(metrics::wadaSnr(z.data(), z.size()), -20.0);
 }
 
-// The SIMD inner loops (simd.cpp) and their plain versions against double references.
+// The SIMD inner loops (core/simd.cpp) and their plain versions against double references.
 VOXQC_TEST(metrics_simd_kernels) {
   std::mt19937 rng(5);
   std::normal_distribution<float> g(0.0f, 1.0f);
@@ -107,8 +107,12 @@ VOXQC_TEST(metrics_simd_kernels) {
     long double ref = 0, mag = 0;
     for (size_t i = 0; i < n; ++i) ref += (long double)a[i] * b[i], mag += std::fabs((long double)a[i] * b[i]);
     const double tol = 1e-6 * double(mag) + 1e-12;
-    CHECK_NEAR(metrics::detail::dotProduct(a.data(), b.data(), n), double(ref), tol);
-    CHECK_NEAR(metrics::detail::dotProductGeneric(a.data(), b.data(), n), double(ref), tol);
+    CHECK_NEAR(simd::dotProduct(a.data(), b.data(), n), double(ref), tol);
+    CHECK_NEAR(simd::dotProductGeneric(a.data(), b.data(), n), double(ref), tol);
+    // Float sums: looser, n times float epsilon at worst.
+    const double ftol = 1e-7 * double(n + 1) * double(mag) + 1e-9;
+    CHECK_NEAR(simd::dotFloat(a.data(), b.data(), n), double(ref), ftol);
+    CHECK_NEAR(simd::dotFloatGeneric(a.data(), b.data(), n), double(ref), ftol);
   }
   // Dense layers of the VAD's shapes (364 -> 64 -> 32), a 16-column one and an odd one.
   struct Shape { int64_t rows, k, n; };
@@ -116,8 +120,8 @@ VOXQC_TEST(metrics_simd_kernels) {
     auto x = randomVec(size_t(sh.rows * sh.k)), wt = randomVec(size_t(sh.k * sh.n)), bias = randomVec(size_t(sh.n));
     for (bool relu : {false, true}) {
       std::vector<float> y(size_t(sh.rows * sh.n)), y2(y.size());
-      metrics::detail::denseLayer(x.data(), sh.rows, sh.k, wt.data(), bias.data(), sh.n, relu, y.data());
-      metrics::detail::denseLayerGeneric(x.data(), sh.rows, sh.k, wt.data(), bias.data(), sh.n, relu, y2.data());
+      simd::denseLayer(x.data(), sh.rows, sh.k, wt.data(), bias.data(), sh.n, relu, y.data());
+      simd::denseLayerGeneric(x.data(), sh.rows, sh.k, wt.data(), bias.data(), sh.n, relu, y2.data());
       double worst = 0;
       bool reluOk = true;
       for (int64_t r = 0; r < sh.rows; ++r)
@@ -137,7 +141,7 @@ VOXQC_TEST(metrics_simd_kernels) {
       CHECK(worst < 1e-5);
     }
   }
-  std::cout << "    metrics SIMD: " << metrics::detail::metricsSimdName() << "\n";
+  std::cout << "    metrics SIMD: " << simd::name() << "\n";
 }
 
 VOXQC_TEST(metrics_plant_primitives) {

@@ -1,22 +1,20 @@
-// The two inner loops that dominated analyzeSignal's time: the speech-activity MLP (a dense layer
-// over every 10 ms frame) and the repetition search's dot products (481 lags x 4,800 samples per
-// candidate). Each has a plain version and an AVX2+FMA version compiled for that target only, so
-// the library stays portable; the choice is made once at run time (VOXQC_METRICS_SIMD=generic
-// forces the plain one, for tests and comparisons).
+// Small hot loops outside the feature and attention kernels (see simd.h for who uses them). Each
+// has a plain version and an AVX2+FMA version compiled for that target only, so the library stays
+// portable; the choice is made once at run time (VOXQC_SIMD=generic forces the plain one).
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
-#include "metrics/internal.h"
+#include "core/simd.h"
 
 #if defined(__x86_64__) || defined(__i386__)
-#define VOXQC_METRICS_X86 1
+#define VOXQC_SIMD_X86 1
 #include <immintrin.h>
 #else
-#define VOXQC_METRICS_X86 0
+#define VOXQC_SIMD_X86 0
 #endif
 
-namespace voxqc::metrics::detail {
+namespace voxqc::simd {
 
 void denseLayerGeneric(const float* x, int64_t rows, int64_t k, const float* wt, const float* bias, int64_t n,
                   bool relu, float* y) {
@@ -34,6 +32,13 @@ void denseLayerGeneric(const float* x, int64_t rows, int64_t k, const float* wt,
   }
 }
 
+float dotFloatGeneric(const float* a, const float* b, size_t n) {
+  float s = 0.0f;
+#pragma omp simd reduction(+ : s)
+  for (size_t i = 0; i < n; ++i) s += a[i] * b[i];
+  return s;
+}
+
 double dotProductGeneric(const float* a, const float* b, size_t n) {
   double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
   size_t i = 0;
@@ -46,7 +51,7 @@ double dotProductGeneric(const float* a, const float* b, size_t n) {
 
 namespace {
 
-#if VOXQC_METRICS_X86
+#if VOXQC_SIMD_X86
 #pragma GCC push_options
 #pragma GCC target("avx2,fma")
 
@@ -103,13 +108,33 @@ double dotAvx2(const float* a, const float* b, size_t n) {
   return s;
 }
 
+float dotFloatAvx2(const float* a, const float* b, size_t n) {
+  __m256 s0 = _mm256_setzero_ps(), s1 = s0;
+  size_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
+    s1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), s1);
+  }
+  if (i + 8 <= n) {
+    s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
+    i += 8;
+  }
+  s0 = _mm256_add_ps(s0, s1);
+  __m128 h = _mm_add_ps(_mm256_castps256_ps128(s0), _mm256_extractf128_ps(s0, 1));
+  h = _mm_add_ps(h, _mm_movehl_ps(h, h));
+  h = _mm_add_ss(h, _mm_movehdup_ps(h));
+  float s = _mm_cvtss_f32(h);
+  for (; i < n; ++i) s += a[i] * b[i];
+  return s;
+}
+
 #pragma GCC pop_options
 #endif
 
 bool useAvx2() {
-#if VOXQC_METRICS_X86
+#if VOXQC_SIMD_X86
   static const bool yes = [] {
-    if (const char* env = std::getenv("VOXQC_METRICS_SIMD"))
+    if (const char* env = std::getenv("VOXQC_SIMD"))
       if (std::strcmp(env, "generic") == 0) return false;
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
@@ -124,19 +149,26 @@ bool useAvx2() {
 
 void denseLayer(const float* x, int64_t rows, int64_t k, const float* wt, const float* bias, int64_t n, bool relu,
                 float* y) {
-#if VOXQC_METRICS_X86
+#if VOXQC_SIMD_X86
   if (n % 16 == 0 && useAvx2()) return denseAvx2(x, rows, k, wt, bias, n, relu, y);
 #endif
   denseLayerGeneric(x, rows, k, wt, bias, n, relu, y);
 }
 
 double dotProduct(const float* a, const float* b, size_t n) {
-#if VOXQC_METRICS_X86
+#if VOXQC_SIMD_X86
   if (useAvx2()) return dotAvx2(a, b, n);
 #endif
   return dotProductGeneric(a, b, n);
 }
 
-const char* metricsSimdName() { return useAvx2() ? "avx2+fma" : "generic"; }
+float dotFloat(const float* a, const float* b, size_t n) {
+#if VOXQC_SIMD_X86
+  if (useAvx2()) return dotFloatAvx2(a, b, n);
+#endif
+  return dotFloatGeneric(a, b, n);
+}
 
-}  // namespace voxqc::metrics::detail
+const char* name() { return useAvx2() ? "avx2+fma" : "generic"; }
+
+}  // namespace voxqc::simd
