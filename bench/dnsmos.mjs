@@ -7,15 +7,15 @@
 //                                                                    # only fetches GPU builds)
 //   node bench/dnsmos.mjs --data PREPARED_DIR [--model models/grader] [--split val] [--limit N] [--out FILE]
 //
-// DNSMOS P.835 is scored as its published procedure does: 16 kHz, a clip shorter than 9.01 s
-// repeated end to end, 9.01 s windows with a 1 s hop, the raw outputs mapped through the fixed
-// polynomials, the mean over windows. DNSMOS is measured here; it is not part of voxqc.
+// DNSMOS P.835 is scored by bench/lib/dnsmos.mjs as its published procedure does. DNSMOS is
+// measured here; it is not part of voxqc.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { analyze, configure, Grader, loadAudio } from '../dist/lib/index.js';
 import { combineGrades, finalPolicyOf } from '../dist/lib/grader.js';
+import { DNSMOS_INSTALL, loadDnsmos } from './lib/dnsmos.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({
@@ -32,39 +32,12 @@ if (!values.data) {
   console.error('usage: node bench/dnsmos.mjs --data PREPARED_DIR [--model DIR] [--split val] [--limit N] [--out FILE]');
   process.exit(2);
 }
-let ort;
-try {
-  ort = await import('onnxruntime-node');
-} catch {
-  console.error('bench/dnsmos.mjs needs onnxruntime-node: npm install --no-save --ignore-scripts onnxruntime-node@1.30.0');
+const dnsmos = await loadDnsmos(values.anchors);
+if (!dnsmos) {
+  console.error(`bench/dnsmos.mjs needs onnxruntime-node: ${DNSMOS_INSTALL}`);
   process.exit(2);
 }
 configure({ threads: 1 });
-const WIN = 144160;
-const poly = (c, x) => c[0] * x * x + c[1] * x + c[2];
-const P = { ovrl: [-0.06766283, 1.11546468, 0.04602535], sig: [-0.08397278, 1.22083953, 0.0052439], bak: [-0.13166888, 1.60915514, -0.39604546] };
-const session = await ort.InferenceSession.create(join(values.anchors, 'sig_bak_ovr.onnx'), { intraOpNumThreads: 1, interOpNumThreads: 1 });
-
-async function dnsmos(samples) {
-  let x = samples;
-  if (x.length < WIN) {
-    const reps = Math.ceil(WIN / x.length);
-    const y = new Float32Array(x.length * reps);
-    for (let r = 0; r < reps; r++) y.set(x, r * x.length);
-    x = y;
-  }
-  const acc = { ovrl: 0, sig: 0, bak: 0 };
-  let n = 0;
-  for (let start = 0; start + WIN <= x.length; start += 16000) {
-    const out = await session.run({ input_1: new ort.Tensor('float32', x.slice(start, start + WIN), [1, WIN]) });
-    const [sig, bak, ovr] = out[session.outputNames[0]].data;
-    acc.sig += poly(P.sig, sig);
-    acc.bak += poly(P.bak, bak);
-    acc.ovrl += poly(P.ovrl, ovr);
-    n++;
-  }
-  return { ovrl: acc.ovrl / n, sig: acc.sig / n, bak: acc.bak / n };
-}
 
 const manifest = join(values.data, 'manifest.jsonl');
 let rows = readFileSync(manifest, 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((r) => r.split === values.split);
