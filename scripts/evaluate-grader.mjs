@@ -7,8 +7,9 @@
 //
 // For each model: grade accuracy, macro-F1 over high/medium/low, the confusion matrix, F1 per
 // flag, the transcript-mismatch F1 (and on wrong transcripts of similar length alone), for the
-// model, for the rules and for the combination. --speed N grades N audio-only validation clips end
-// to end (decode, metrics, model; one thread, one clip at a time) and reports x real time.
+// model, for the rules and for the combination. --speed N grades N validation clips without video,
+// as audio only (the transcript left out: its phonemes come from an espeak-ng process per clip),
+// end to end (decode, metrics, model; one thread, one clip at a time) and reports x real time.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -144,13 +145,13 @@ for (const dir of values.model) {
     for (const r of clips) {
       const t = performance.now();
       const audio = await loadAudio(r.audio);
-      const a = await analyze(audio, r.text != null ? { text: r.text } : {});
-      await grader.grade({ audio, ...(r.text != null ? { text: r.text } : {}), scores: a.scores });
+      const a = await analyze(audio);
+      await grader.grade({ audio, scores: a.scores });
       sec2 += (performance.now() - t) / 1000;
       dur += audio.durationSec;
     }
-    result.models[dir].endToEnd = { clips: clips.length, audioSec: dur, seconds: sec2, xRealTime: dur / sec2, threads: 1 };
-    console.error(`  end to end (decode + metrics + model, 1 thread): ${(dur / sec2).toFixed(0)}x real time over ${clips.length} clips`);
+    result.models[dir].endToEnd = { clips: clips.length, audioSec: dur, seconds: sec2, xRealTime: dur / sec2, threads: 1, input: 'audio only' };
+    console.error(`  end to end, audio only (decode + metrics + model, 1 thread): ${(dur / sec2).toFixed(0)}x real time over ${clips.length} clips`);
   }
   grader.dispose();
 }

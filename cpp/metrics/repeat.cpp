@@ -153,6 +153,7 @@ RepeatResult findRepetition(const float* x, size_t n, const Frames& f, const Vad
   const size_t blk = kHop;
   std::vector<std::pair<size_t, size_t>> done;  // verified second-copy spans (samples)
   std::vector<double> prefix;                     // prefix sums of squares for the lag search
+  std::vector<double> chunkRms;                   // sqrt of each 320-sample window's energy
   for (const auto& c : cands) {
     const size_t centre = size_t(c.t) * kHop + kHop / 2;
     bool seen = false;
@@ -187,6 +188,14 @@ RepeatResult findRepetition(const float* x, size_t n, const Frames& f, const Vad
       const int64_t w0 = s0 - lagHi, w1 = s0 - lagLo + segLen;  // span of every lagged window
       prefix.assign(size_t(w1 - w0 + 1), 0.0);
       for (int64_t i = w0; i < w1; ++i) prefix[size_t(i - w0 + 1)] = prefix[size_t(i - w0)] + double(x[i]) * x[i];
+      // Square roots of every chunk-long window's energy, once per candidate (the bound needs one
+      // per chunk and lag), and of the segment's chunks.
+      const size_t span = size_t(w1 - w0);
+      chunkRms.resize(span - size_t(kChunk) + 1);
+      for (size_t p = 0; p < chunkRms.size(); ++p)
+        chunkRms[p] = std::sqrt(std::max(0.0, prefix[p + size_t(kChunk)] - prefix[p]));
+      double eaRoot[kChunks];
+      for (int64_t c = 0; c < kChunks; ++c) eaRoot[c] = std::sqrt(eaC[c]);
       double rest[kChunks + 1];  // rest[c]: bound on |sum a b| over chunks c..end
       for (int64_t L = lagLo; L <= lagHi; ++L) {
         const float* b = x + s0 - L;
@@ -198,10 +207,7 @@ RepeatResult findRepetition(const float* x, size_t n, const Frames& f, const Vad
         }
         const double denom = std::sqrt(ea * eb);
         rest[kChunks] = 0;
-        for (int64_t c = kChunks - 1; c >= 0; --c) {
-          const double ebc = std::max(0.0, prefix[o + size_t((c + 1) * kChunk)] - prefix[o + size_t(c * kChunk)]);
-          rest[c] = rest[c + 1] + std::sqrt(eaC[c] * ebc);
-        }
+        for (int64_t c = kChunks - 1; c >= 0; --c) rest[c] = rest[c + 1] + eaRoot[c] * chunkRms[o + size_t(c * kChunk)];
         const double need = std::max(kBlockCorr, bestR) * denom;
         double ab = 0;
         bool dropped = false;
