@@ -98,6 +98,16 @@ Frames analyzeFrames(const float* x, size_t n) {
   const double norm = 1.0 / (double(kFft) * (kWin * 0.375));  // Parseval + sum(w^2)
   const auto& band = binToBand();
   const auto& wr = windowAutocorr();
+  float invWr[kLagMax + 1] = {};
+  for (int l = kLagMin; l <= kLagMax; ++l) invWr[l] = float(1.0 / wr[l]);
+  // Bins of each band (binToBand is non-decreasing): band j is [bandStart[j], bandStart[j + 1]).
+  int bandStart[kBands + 1];
+  for (int j = 0, k = 0; j <= kBands; ++j) {
+    while (k < kBins && band[k] < j) ++k;
+    bandStart[j] = k;
+  }
+  double binScale[kBins];
+  for (int k = 0; k < kBins; ++k) binScale[k] = ((k == 0 || k == kBins - 1) ? 1.0 : 2.0) * norm;
   constexpr size_t kChunk = 1024;
   const size_t chunks = (fr.count + kChunk - 1) / kChunk;
 
@@ -119,13 +129,19 @@ Frames analyzeFrames(const float* x, size_t n) {
       for (size_t t = 0; t < F; ++t) {
         const float* p = &spec[t * kBins];
         float* b = &fr.band[(f0 + t) * kBands];
-        double tot = 0;
-        for (int k = 0; k < kBins; ++k) {
-          const double v = p[k] * ((k == 0 || k == kBins - 1) ? 1.0 : 2.0) * norm;
-          b[band[k]] += float(v);
-          tot += v;
+        // Each band is a run of bins: its sum stays in a register (same additions, same order);
+        // the frame total in four independent chains.
+        double tot[4] = {0, 0, 0, 0};
+        for (int j = 0; j < kBands; ++j) {
+          float sum = 0.0f;
+          for (int k = bandStart[j]; k < bandStart[j + 1]; ++k) {
+            const double v = p[k] * binScale[k];
+            sum += float(v);
+            tot[k & 3] += v;
+          }
+          b[j] = sum;
         }
-        fr.power[f0 + t] = float(tot);
+        fr.power[f0 + t] = float((tot[0] + tot[1]) + (tot[2] + tot[3]));
       }
       // Periodicity: autocorrelation = inverse FFT of the power spectrum.
       at::Tensor S = at::from_blob(spec.data(), {int64_t(F), int64_t(kBins)}, at::kFloat);
@@ -134,12 +150,11 @@ Frames analyzeFrames(const float* x, size_t n) {
       for (size_t t = 0; t < F; ++t) {
         const float* rt = pr + t * kFft;
         if (!(rt[0] > 1e-12f)) continue;
-        double best = 0;
-        for (int l = kLagMin; l <= kLagMax; ++l) {
-          const double v = rt[l] / rt[0] / wr[l];
-          if (v > best) best = v;
-        }
-        fr.harm[f0 + t] = float(std::min(1.0, best));
+        // max over lags of r[l] / wr[l], then / r[0] (> 0): one multiply per lag, vectorisable.
+        float best = 0.0f;
+#pragma omp simd reduction(max : best)
+        for (int l = kLagMin; l <= kLagMax; ++l) best = std::max(best, rt[l] * invWr[l]);
+        fr.harm[f0 + t] = float(std::min(1.0, double(best) / rt[0]));
       }
     }
   });
