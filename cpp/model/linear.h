@@ -12,6 +12,10 @@ namespace voxqc::model {
 
 at::Tensor linear(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias);
 
+// Row count linear() pads an inference product to on the oneDNN path: 32 at least, then 8 sizes
+// per octave (m rounded up to a multiple of 2^floor(log2 m) / 8).
+int64_t paddedRows(int64_t m);
+
 // Whether linear() takes the oneDNN path for CPU float32 tensors in this build.
 bool linearUsesOneDnn();
 // Process-wide switch (tests, benchmarks): false forces at::linear.

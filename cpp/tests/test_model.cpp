@@ -6,6 +6,7 @@
 #include <torch/torch.h>
 
 #include <cmath>
+#include <set>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -286,6 +287,29 @@ VOXQC_TEST(model_linear_onednn_matches_aten) {
   CHECK(maxDiff(y1, y2) < 1e-4);
   for (int i = 0; i < 3; ++i) CHECK(maxDiff(g1[size_t(i)], g2[size_t(i)]) < 1e-3);
   CHECK_EQ(y1.size(2), int64_t(40));
+}
+
+// Inference products are row-padded (paddedRows) so oneDNN reuses its primitives: same result as
+// at::linear for row counts around the bucket edges, and the buckets stay few and tight.
+VOXQC_TEST(model_linear_padded_rows) {
+  for (int64_t m : {1, 31, 32, 33, 63, 64, 65, 100, 129, 1000, 4097}) {
+    const int64_t p = paddedRows(m);
+    CHECK(p >= m);
+    if (m > 32) CHECK(double(p) <= double(m) * 1.125 + 1);
+  }
+  std::set<int64_t> sizes;
+  for (int64_t m = 1; m <= 4096; ++m) sizes.insert(paddedRows(m));
+  CHECK(sizes.size() <= 60);  // 32, then 8 per octave from 32 to 4096
+  if (!linearUsesOneDnn()) VOXQC_SKIP("libtorch without MKL-DNN: linear() is at::linear");
+  torch::manual_seed(11);
+  torch::NoGradGuard ng;
+  at::Tensor w = torch::randn({40, 24}), b = torch::randn({40});
+  for (int64_t m : {1, 33, 71, 129}) {
+    at::Tensor x = torch::randn({m, 24});
+    at::Tensor y = linear(x, w, b);
+    CHECK_EQ(y.size(0), m);
+    CHECK(maxDiff(y, at::linear(x, w, b)) < 1e-4);
+  }
 }
 
 VOXQC_TEST(model_gradients_reach_every_parameter) {
