@@ -9,6 +9,7 @@ import { isAudio, loadAudio, resample, type Audio, type AudioInput } from './aud
 import { fromNativeError, VoxqcError } from './errors.js';
 import type { Flag, Grade, Scores } from './grading.js';
 import { native, packageRoot } from './native/loader.js';
+import { HARD_FLAGS } from './rubric.js';
 import { getConfig } from './runtime.js';
 import { checkInteger, checkOneOf, checkOptions, invalid } from './validate.js';
 import { decodeMouthFrames } from './video.js';
@@ -165,9 +166,14 @@ async function at16k(input: AudioInput | Audio): Promise<Audio> {
  * - 'model': the model's grade; flags: the model's flags with probability >= 0.5.
  * - 'rules': the rule grade and flags (the model's view is still reported).
  * - 'worst': the worse of the two grades; flags: the union.
+ * - 'coherent': the model's grade; flags: the model's flags that this grade allows by the rubric
+ *   (none for high; for medium, those that can be soft, not `truncated`, `dropout` and the other
+ *   hard-only ones), so a clip is never `high` with a flag against it. Each flag's probability is
+ *   still in the model's view.
  * The shipped model's choice (the one that scored best on validation) is in its grading.json.
  */
-export type FinalGradePolicy = 'model' | 'rules' | 'worst';
+export type FinalGradePolicy = 'model' | 'rules' | 'worst' | 'coherent';
+export const FINAL_GRADE_POLICIES: readonly FinalGradePolicy[] = ['model', 'rules', 'worst', 'coherent'];
 
 const SEVERITY: Record<Grade, number> = { high: 0, medium: 1, low: 2 };
 
@@ -180,6 +186,10 @@ export function combineGrades(
   const modelFlags = flagOrder.filter((f) => (model.flags[f] ?? 0) >= 0.5);
   if (policy === 'rules') return { grade: rules.grade, flags: [...rules.flags] };
   if (policy === 'model') return { grade: model.grade, flags: modelFlags };
+  if (policy === 'coherent') {
+    const allowed = (f: Flag) => model.grade === 'low' || (model.grade === 'medium' && !HARD_FLAGS.includes(f));
+    return { grade: model.grade, flags: modelFlags.filter(allowed) };
+  }
   const grade = SEVERITY[model.grade] >= SEVERITY[rules.grade] ? model.grade : rules.grade;
   return { grade, flags: flagOrder.filter((f) => rules.flags.includes(f) || modelFlags.includes(f)) };
 }
@@ -188,7 +198,7 @@ export function combineGrades(
 export function finalPolicyOf(dir: string): FinalGradePolicy {
   try {
     const j = JSON.parse(readFileSync(join(dir, 'grading.json'), 'utf8')) as { final?: string };
-    if (j.final === 'model' || j.final === 'rules' || j.final === 'worst') return j.final;
+    if (FINAL_GRADE_POLICIES.includes(j.final as FinalGradePolicy)) return j.final as FinalGradePolicy;
   } catch {
     /* no grading.json: the model decides */
   }

@@ -105,7 +105,7 @@ let rulesDone = false;
 for (const dir of values.model) {
   const grader = await Grader.load(dir, { threads: 1 });
   const flagNames = grader.flagNames;
-  const preds = { model: [], rules: [], worst: [] };
+  const preds = { model: [], rules: [], worst: [], coherent: [] };
   const t0 = performance.now();
   let audioSec = 0;
   const BATCH = 16;
@@ -120,7 +120,7 @@ for (const dir of values.model) {
       const truth = { grade: r.label.grade, flags: r.label.flags };
       const common = { truth, hasText: r.text != null, similarWrong: similarLengthWrong(r) };
       const rules = { grade: r.rules.grade, flags: r.rules.flags };
-      for (const policy of ['model', 'rules', 'worst']) preds[policy].push({ ...common, ...combineGrades(policy, rules, m, flagNames) });
+      for (const policy of ['model', 'rules', 'worst', 'coherent']) preds[policy].push({ ...common, ...combineGrades(policy, rules, m, flagNames) });
     });
   }
   const sec = (performance.now() - t0) / 1000;
@@ -129,6 +129,7 @@ for (const dir of values.model) {
     parameters: grader.parameters,
     model: scoreSet(preds.model, flagNames),
     worst: scoreSet(preds.worst, flagNames),
+    coherent: scoreSet(preds.coherent, flagNames),
     modelOnlySpeedXRealTime: audioSec / sec,
   };
   if (!rulesDone) {
@@ -136,7 +137,7 @@ for (const dir of values.model) {
     rulesDone = true;
   }
   console.error(
-    `${dir} (${grader.fusion}, ${grader.parameters} parameters): model macro-F1 ${result.models[dir].model.macroF1.toFixed(3)} acc ${result.models[dir].model.accuracy.toFixed(3)}; worst-of ${result.models[dir].worst.macroF1.toFixed(3)}; rules ${result.rules.macroF1.toFixed(3)}; model pass ${(audioSec / sec).toFixed(0)}x real time`,
+    `${dir} (${grader.fusion}, ${grader.parameters} parameters): model macro-F1 ${result.models[dir].model.macroF1.toFixed(3)} acc ${result.models[dir].model.accuracy.toFixed(3)}; worst-of ${result.models[dir].worst.macroF1.toFixed(3)}; coherent ${result.models[dir].coherent.macroF1.toFixed(3)}; rules ${result.rules.macroF1.toFixed(3)}; model pass ${(audioSec / sec).toFixed(0)}x real time`,
   );
   if (values.speed) {
     const n = Number(values.speed);

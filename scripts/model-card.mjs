@@ -47,6 +47,7 @@ lines.push(row('rules alone', '—', ev.rules));
 for (const [dir, m] of models) {
   lines.push(row(`model, ${m.fusion} fusion (\`${basename(dir)}\`)`, m.parameters.toLocaleString('en-US'), m.model));
   lines.push(row(`worse of model (\`${basename(dir)}\`) and rules`, '', m.worst));
+  if (m.coherent) lines.push(row(`model (\`${basename(dir)}\`), only the flags its grade allows`, '', m.coherent));
 }
 lines.push('');
 lines.push(`F1 per flag (validation; support = clips with the flag in truth):`, '');
@@ -79,7 +80,7 @@ lines.push(
   '',
 );
 lines.push('## Speed', '');
-lines.push(`Measured ${ev.date.slice(0, 10)} on a 2-vCPU AMD EPYC machine (Debian 12, Node 20, Debian's libtorch 1.13 CPU), one thread, the other core busy with other work.`, '');
+lines.push(`Measured ${ev.date.slice(0, 10)} on a 2-vCPU AMD EPYC machine (Debian 12, Node 20, Debian's libtorch 1.13 CPU), one thread (a shared virtual machine: figures move by about ±15% from run to run). Audio-only clips for end to end; \`npm run bench -- grader\` gives the same split by step, against DNSMOS.`, '');
 for (const [dir, m] of models) {
   const e2e = m.endToEnd ? `; end to end (decode + rule metrics + model, 1 thread): **${f(m.endToEnd.xRealTime, 0)}× real time** over ${m.endToEnd.clips} clips (${f(m.endToEnd.audioSec / 60, 1)} min of audio)` : '';
   lines.push(`- \`${basename(dir)}\` (${m.fusion}): model step ${f(m.modelOnlySpeedXRealTime, 0)}× real time on one thread (batches of 16, validation clips)${e2e}.`);
@@ -91,20 +92,25 @@ lines.push('voxqc simulate --corpus ../shared/corpus --out sim --n 4000 --videos
 lines.push('voxqc prepare --data sim --out sim/prepared --val-fraction 0.15 --split-seed 11');
 lines.push(`voxqc train --data sim/prepared --config ${values.config ?? `models/configs/grader-${shipped[1].fusion}.json`} --out models/grader --epochs ${shippedMetrics.options.epochs} --seed ${shippedMetrics.options.seed} --threads ${shippedMetrics.options.threads}`);
 lines.push('node scripts/evaluate-grader.mjs --data sim/prepared --model models/grader --speed 100 --out models/grader/evaluation.json');
-lines.push(`node scripts/model-card.mjs --eval models/grader/evaluation.json --shipped models/grader --policy ${policy} --out models/grader/MODEL_CARD.md`);
+lines.push(`node scripts/model-card.mjs --eval models/grader/evaluation.json --shipped models/grader --policy ${policy}${values.config ? ` --config ${values.config}` : ''} --out models/grader/MODEL_CARD.md`);
 lines.push('```', '');
 lines.push('## Notes and limits', '');
 lines.push(
-  '- **Targets not met.** The issue asked for macro-F1 ≥ 0.90 and ≥ 0.03 above the rules, and transcript-mismatch F1 ≥ 0.85. ' +
-    'The model is ≥ 0.03 above the rules, but below 0.90, and far from the transcript target.',
+  `- **Targets.** The issue asks for macro-F1 ≥ 0.90 and ≥ 0.03 above the rules, and transcript-mismatch F1 ≥ 0.85. ` +
+    `The shipped model scores ${f(shipped[1].model.macroF1)} (${shipped[1].model.macroF1 >= 0.9 ? 'met' : 'not met'}), ` +
+    `${f(shipped[1].model.macroF1 - ev.rules.macroF1)} above the rules (${shipped[1].model.macroF1 - ev.rules.macroF1 >= 0.03 ? 'met' : 'not met'}), ` +
+    `and ${f(shipped[1].model.transcriptMismatch.f1)} on transcript mismatch (${shipped[1].model.transcriptMismatch.f1 >= 0.85 ? 'met' : 'not met'}).`,
   '- **Transcript mismatch** is learned from very few examples: the corpus has about 230 transcribed clips, concentrated in a few ' +
     'speakers, and a speaker-disjoint split leaves few wrong transcripts on each side (see the support column). Telling a wrong ' +
     'sentence of the right length needs an ASR model, which voxqc does not download. The model does only a little better than the rules here.',
   '- **Selection on validation.** The best epoch, the fusion mode and the final-grade policy were all chosen on the same validation split ' +
-    'that the figures come from, so they are slightly optimistic. Longer training (10 epochs) did not help on this data (the `early10` row).',
-  '- **The three fusion modes are within noise** of each other here. The model takes the rule metrics as input tokens and leans on them; ' +
+    'that the figures come from, so they are slightly optimistic. Longer training (10 epochs) did not help on this data (the `early-hop10ms-10epochs` row); ' +
+    'a second seed of the shipped configuration (`early-hop20ms-seed2`) shows the run-to-run spread.',
+  '- **The three fusion modes are within noise** of each other here (the `-hop10ms` rows: 10 ms frames). The shipped model reads 20 ms frames ' +
+    '(`models/configs/grader-early-20ms.json`: hopLength 320, nFft 640), half the audio tokens, which halves the model step at the same F1. ' +
+    'The model takes the rule metrics as input tokens and leans on them; ' +
     'what it adds over the rules is where the metrics and the labels disagree by rule: `no_speech`, `narrowband`, and SNR near the thresholds.',
-  '- **Training times** above were measured with the runs sharing 2 cores (one thread each; `early10` two threads, after the others).',
+  '- **Training times** above were measured with the runs sharing 2 cores with other work (one thread each; `early-hop10ms-10epochs` two threads).',
   '- **Simulated labels.** The labels come from what the simulator planted, graded by the rubric; real-world defects the simulator does ' +
     'not plant (music beds, crosstalk, codec artefacts other than MP3/Opus) are outside what this validation measures. ' +
     '`bench/dnsmos.mjs` compares the grades with DNSMOS on the same clips.',

@@ -174,12 +174,16 @@ describe('25 training data and model grading', function () {
     }
   });
 
-  it('final-grade policies: model, rules, and the worse of the two with the union of flags', () => {
+  it('final-grade policies: model, rules, the worse of the two with the union of flags, and coherent', () => {
     const rules = { grade: 'medium' as const, flags: ['noisy' as const] };
     const model = { grade: 'low' as const, flags: { dropout: 0.9, noisy: 0.2, clipping: 0.5 } };
     assert.deepEqual(combineGrades('model', rules, model, FLAGS), { grade: 'low', flags: ['clipping', 'dropout'] });
     assert.deepEqual(combineGrades('rules', rules, model, FLAGS), { grade: 'medium', flags: ['noisy'] });
     assert.deepEqual(combineGrades('worst', rules, model, FLAGS), { grade: 'low', flags: ['noisy', 'clipping', 'dropout'] });
     assert.deepEqual(combineGrades('worst', { grade: 'low', flags: ['too_quiet'] }, { grade: 'high', flags: {} }, FLAGS), { grade: 'low', flags: ['too_quiet'] });
+    // coherent: the model's grade, with the flags that grade allows.
+    assert.deepEqual(combineGrades('coherent', rules, { grade: 'high', flags: { truncated: 0.6, noisy: 0.9 } }, FLAGS), { grade: 'high', flags: [] });
+    assert.deepEqual(combineGrades('coherent', rules, { grade: 'medium', flags: { noisy: 0.7, truncated: 0.8 } }, FLAGS), { grade: 'medium', flags: ['noisy'] });
+    assert.deepEqual(combineGrades('coherent', rules, { grade: 'low', flags: { noisy: 0.7, truncated: 0.8 } }, FLAGS), { grade: 'low', flags: ['noisy', 'truncated'] });
   });
 });
