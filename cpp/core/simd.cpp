@@ -2,6 +2,7 @@
 // has a plain version and an AVX2+FMA version compiled for that target only, so the library stays
 // portable; the choice is made once at run time (VOXQC_SIMD=generic forces the plain one).
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 
@@ -37,6 +38,10 @@ float dotFloatGeneric(const float* a, const float* b, size_t n) {
 #pragma omp simd reduction(+ : s)
   for (size_t i = 0; i < n; ++i) s += a[i] * b[i];
   return s;
+}
+
+void windowRootsGeneric(const double* prefix, size_t count, size_t window, double* out) {
+  for (size_t p = 0; p < count; ++p) out[p] = std::sqrt(std::max(0.0, prefix[p + window] - prefix[p]));
 }
 
 double dotProductGeneric(const float* a, const float* b, size_t n) {
@@ -108,6 +113,16 @@ double dotAvx2(const float* a, const float* b, size_t n) {
   return s;
 }
 
+void windowRootsAvx2(const double* prefix, size_t count, size_t window, double* out) {
+  const __m256d zero = _mm256_setzero_pd();
+  size_t p = 0;
+  for (; p + 4 <= count; p += 4) {
+    const __m256d d = _mm256_sub_pd(_mm256_loadu_pd(prefix + p + window), _mm256_loadu_pd(prefix + p));
+    _mm256_storeu_pd(out + p, _mm256_sqrt_pd(_mm256_max_pd(d, zero)));
+  }
+  for (; p < count; ++p) out[p] = std::sqrt(std::max(0.0, prefix[p + window] - prefix[p]));
+}
+
 float dotFloatAvx2(const float* a, const float* b, size_t n) {
   __m256 s0 = _mm256_setzero_ps(), s1 = s0;
   size_t i = 0;
@@ -167,6 +182,13 @@ float dotFloat(const float* a, const float* b, size_t n) {
   if (useAvx2()) return dotFloatAvx2(a, b, n);
 #endif
   return dotFloatGeneric(a, b, n);
+}
+
+void windowRoots(const double* prefix, size_t count, size_t window, double* out) {
+#if VOXQC_SIMD_X86
+  if (useAvx2()) return windowRootsAvx2(prefix, count, window, out);
+#endif
+  windowRootsGeneric(prefix, count, window, out);
 }
 
 const char* name() { return useAvx2() ? "avx2+fma" : "generic"; }

@@ -4,6 +4,7 @@
 //   denseLayer   the speech-activity MLP (metrics/vad.cpp)
 //   dotProduct   the repetition search's lag scan (metrics/repeat.cpp)
 //   dotFloat     the resampler's polyphase filter (audio/resample.cpp)
+//   windowRoots  the repetition search's Cauchy-Schwarz bound (metrics/repeat.cpp)
 #pragma once
 
 #include <cstddef>
@@ -18,6 +19,9 @@ void denseLayer(const float* x, int64_t rows, int64_t k, const float* wt, const 
 double dotProduct(const float* a, const float* b, size_t n);
 // sum a[i] * b[i] in float (16 partial sums): for short filters.
 float dotFloat(const float* a, const float* b, size_t n);
+// out[p] = sqrt(max(0, prefix[p + window] - prefix[p])) for p < count: the root energy of every
+// window-long stretch, from prefix sums of squares (prefix holds count + window values).
+void windowRoots(const double* prefix, size_t count, size_t window, double* out);
 // "avx2+fma" or "generic".
 const char* name();
 
@@ -25,5 +29,6 @@ void denseLayerGeneric(const float* x, int64_t rows, int64_t k, const float* wt,
                        bool relu, float* y);
 double dotProductGeneric(const float* a, const float* b, size_t n);
 float dotFloatGeneric(const float* a, const float* b, size_t n);
+void windowRootsGeneric(const double* prefix, size_t count, size_t window, double* out);
 
 }  // namespace voxqc::simd

@@ -180,8 +180,7 @@ RepeatResult findRepetition(const float* x, size_t n, const Frames& f, const Vad
       const float* a = x + s0;
       double ea = 0, eaC[kChunks];
       for (int64_t c = 0; c < kChunks; ++c) {
-        double e = 0;
-        for (int64_t i = c * kChunk; i < (c + 1) * kChunk; ++i) e += double(a[i]) * a[i];
+        const double e = simd::dotProduct(a + c * kChunk, a + c * kChunk, size_t(kChunk));
         eaC[c] = e;
         ea += e;
       }
@@ -192,8 +191,7 @@ RepeatResult findRepetition(const float* x, size_t n, const Frames& f, const Vad
       // per chunk and lag), and of the segment's chunks.
       const size_t span = size_t(w1 - w0);
       chunkRms.resize(span - size_t(kChunk) + 1);
-      for (size_t p = 0; p < chunkRms.size(); ++p)
-        chunkRms[p] = std::sqrt(std::max(0.0, prefix[p + size_t(kChunk)] - prefix[p]));
+      simd::windowRoots(prefix.data(), chunkRms.size(), size_t(kChunk), chunkRms.data());
       double eaRoot[kChunks];
       for (int64_t c = 0; c < kChunks; ++c) eaRoot[c] = std::sqrt(eaC[c]);
       double rest[kChunks + 1];  // rest[c]: bound on |sum a b| over chunks c..end

@@ -114,6 +114,21 @@ VOXQC_TEST(metrics_simd_kernels) {
     CHECK_NEAR(simd::dotFloat(a.data(), b.data(), n), double(ref), ftol);
     CHECK_NEAR(simd::dotFloatGeneric(a.data(), b.data(), n), double(ref), ftol);
   }
+  // Window roots from prefix sums (a negative difference, from rounding, gives 0).
+  {
+    std::vector<double> prefix = {0, 1, 5, 5, 14, 13.9999, 30};
+    for (size_t w : {1, 2, 3}) {
+      const size_t count = prefix.size() - w;
+      std::vector<double> got(count), plain(count);
+      simd::windowRoots(prefix.data(), count, w, got.data());
+      simd::windowRootsGeneric(prefix.data(), count, w, plain.data());
+      for (size_t p = 0; p < count; ++p) {
+        const double want = std::sqrt(std::max(0.0, prefix[p + w] - prefix[p]));
+        CHECK_NEAR(got[p], want, 1e-12);
+        CHECK_NEAR(plain[p], want, 1e-12);
+      }
+    }
+  }
   // Dense layers of the VAD's shapes (364 -> 64 -> 32), a 16-column one and an odd one.
   struct Shape { int64_t rows, k, n; };
   for (Shape sh : {Shape{1, 364, 64}, Shape{13, 364, 64}, Shape{256, 64, 32}, Shape{7, 5, 16}, Shape{5, 9, 3}}) {
