@@ -7,7 +7,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <deque>
 #include <sstream>
 
 #include "audio/resample.h"
@@ -162,18 +161,43 @@ Frames analyzeFrames(const float* x, size_t n) {
 }
 
 std::vector<float> slidingMin(const std::vector<float>& v, size_t half) {
+  // van Herk / Gil-Werman: with blocks of the window's length w, a full window [a, a + w) spans
+  // at most two blocks, so its minimum is min(suffix-min of a's block from a, prefix-min of the
+  // next block up to a + w - 1). Windows cut by the ends are running minima from either end.
+  // Three branch-free passes instead of a deque per element; the same minima.
   const size_t n = v.size();
   std::vector<float> out(n);
-  std::deque<size_t> dq;
-  size_t next = 0;  // next index to push
-  for (size_t i = 0; i < n; ++i) {
-    const size_t hi = std::min(n - 1, i + half);
-    while (next <= hi) {
-      while (!dq.empty() && v[dq.back()] >= v[next]) dq.pop_back();
-      dq.push_back(next++);
+  if (n == 0) return out;
+  const size_t w = 2 * half + 1;
+  if (w >= n) {  // every window reaches an end
+    std::vector<float> fromLeft(n), fromRight(n);
+    fromLeft[0] = v[0];
+    for (size_t i = 1; i < n; ++i) fromLeft[i] = std::min(fromLeft[i - 1], v[i]);
+    fromRight[n - 1] = v[n - 1];
+    for (size_t i = n - 1; i-- > 0;) fromRight[i] = std::min(fromRight[i + 1], v[i]);
+    for (size_t i = 0; i < n; ++i) {
+      const size_t lo = i >= half ? i - half : 0, hi = std::min(n - 1, i + half);
+      out[i] = lo == 0 ? fromLeft[hi] : fromRight[lo];  // lo > 0 implies hi == n - 1
     }
-    while (dq.front() + half < i) dq.pop_front();
-    out[i] = v[dq.front()];
+    return out;
+  }
+  std::vector<float> g(n), h(n);  // prefix / suffix minima within blocks of w
+  for (size_t i = 0; i < n; ++i) g[i] = (i % w == 0) ? v[i] : std::min(g[i - 1], v[i]);
+  for (size_t i = n; i-- > 0;) h[i] = (i + 1 == n || (i + 1) % w == 0) ? v[i] : std::min(h[i + 1], v[i]);
+  // Left edge: windows [0, i + half] are prefix minima of v.
+  float run = v[0];
+  for (size_t i = 0; i < half && i < n; ++i) {
+    for (size_t j = (i == 0 ? 0 : i + half); j <= std::min(n - 1, i + half); ++j) run = std::min(run, v[j]);
+    out[i] = run;
+  }
+  for (size_t i = half; i + half < n; ++i) out[i] = std::min(h[i - half], g[i + half]);
+  // Right edge: windows [i - half, n - 1] are suffix minima of v.
+  run = v[n - 1];
+  size_t lowest = n - 1;  // run = min(v[lowest .. n - 1])
+  for (size_t i = n; i-- > 0 && i + half >= n;) {
+    if (i < half) break;  // covered by the left edge (cannot happen when w < n)
+    while (lowest > i - half) run = std::min(run, v[--lowest]);
+    out[i] = run;
   }
   return out;
 }

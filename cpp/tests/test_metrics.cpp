@@ -19,6 +19,7 @@
 #include "core/error.h"
 #include "harness.h"
 #include "core/simd.h"
+#include "metrics/frames.h"
 #include "metrics/metrics.h"
 #include "simulate/plant.h"
 #include "test_metrics_eval.h"
@@ -157,6 +158,27 @@ VOXQC_TEST(metrics_simd_kernels) {
     }
   }
   std::cout << "    metrics SIMD: " << simd::name() << "\n";
+}
+
+// Sliding minimum / maximum (van Herk / Gil-Werman) against the definition, edges included.
+VOXQC_TEST(metrics_sliding_min_max) {
+  std::mt19937 rng(9);
+  std::uniform_real_distribution<float> u(-5.0f, 5.0f);
+  for (size_t n : {1, 2, 3, 7, 10, 31, 300, 1001}) {
+    std::vector<float> v(n);
+    for (auto& x : v) x = std::round(u(rng));  // ties on purpose
+    for (size_t half : {0, 1, 2, 3, 5, 15, 150, 300, 2000}) {
+      auto lo = metrics::detail::slidingMin(v, half), hi = metrics::detail::slidingMax(v, half);
+      bool ok = lo.size() == n && hi.size() == n;
+      for (size_t i = 0; ok && i < n; ++i) {
+        const size_t a = i >= half ? i - half : 0, b = std::min(n - 1, i + half);
+        float mn = v[a], mx = v[a];
+        for (size_t j = a; j <= b; ++j) mn = std::min(mn, v[j]), mx = std::max(mx, v[j]);
+        ok = lo[i] == mn && hi[i] == mx;
+      }
+      if (!ok) VOXQC_FAIL("sliding min/max wrong for n=" << n << " half=" << half);
+    }
+  }
 }
 
 VOXQC_TEST(metrics_plant_primitives) {
