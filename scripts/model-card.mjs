@@ -5,11 +5,12 @@
 //
 //   node scripts/model-card.mjs --eval models/grader/evaluation.json --shipped DIR --out models/grader/MODEL_CARD.md
 //        [--policy model] [--config models/configs/NAME.json (the shipped run's config, for "Reproduce")]
+//        [--heldout models/grader/evaluation-heldout.json (further simulated sets, no choice made on them)]
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 
-const { values } = parseArgs({ options: { eval: { type: 'string' }, shipped: { type: 'string' }, out: { type: 'string' }, policy: { type: 'string' }, config: { type: 'string' } } });
+const { values } = parseArgs({ options: { eval: { type: 'string' }, shipped: { type: 'string' }, out: { type: 'string' }, policy: { type: 'string' }, config: { type: 'string' }, heldout: { type: 'string' } } });
 const ev = JSON.parse(readFileSync(values.eval, 'utf8'));
 const f = (x, d = 3) => (x === null || x === undefined || Number.isNaN(x) ? '—' : Number(x).toFixed(d));
 const models = Object.entries(ev.models);
@@ -64,6 +65,27 @@ lines.push('| truth \\ predicted | high | medium | low |', '| --- | --- | --- | 
 lines.push('');
 const sim = shipped[1].model.transcriptMismatch.similarLengthWrong;
 lines.push(`Wrong transcripts of about the right length (within 25% of the words): the model flags ${sim.detected} of ${sim.of}; the rules flag ${ev.rules.transcriptMismatch.similarLengthWrong.detected} of ${ev.rules.transcriptMismatch.similarLengthWrong.of}.`, '');
+if (values.heldout) {
+  const ho = JSON.parse(readFileSync(values.heldout, 'utf8'));
+  const name = basename(values.shipped);
+  lines.push('## Further held-out sets', '');
+  lines.push(ho.note, '');
+  lines.push(`| set | clips | rules macro-F1 | shipped model macro-F1 | margin over the rules | ${[...new Set(ho.sets.flatMap((st) => Object.keys(st.models)).filter((k) => basename(k) !== name))].map((k) => `\`${basename(k)}\``).join(' | ')} |`);
+  const others = [...new Set(ho.sets.flatMap((st) => Object.keys(st.models)).filter((k) => basename(k) !== name))];
+  lines.push(`| --- | --- | --- | --- | --- | ${others.map(() => '---').join(' | ')} |`);
+  const mainRow = (label, clips, rules, model) => `| ${label} | ${clips} | ${f(rules)} | **${f(model)}** | ${model - rules >= 0 ? '+' : ''}${f(model - rules)} |`;
+  const onVal = (k) => Object.entries(ev.models).find(([d]) => basename(d) === basename(k))?.[1]?.model?.macroF1;
+  lines.push(`${mainRow('validation (the figures above; epoch, fusion and policy chosen on it)', ev.clips, ev.rules.macroF1, shipped[1][policy === 'rules' ? 'model' : policy]?.macroF1 ?? shipped[1].model.macroF1)} ${others.map((k) => f(onVal(k))).join(' | ')} |`);
+  for (const st of ho.sets) {
+    const own = Object.entries(st.models).find(([k]) => basename(k) === name)?.[1];
+    lines.push(`${mainRow(`\`${st.simulate}\``, st.clips, st.rules.macroF1, own ? own.macroF1 : NaN)} ${others.map((k) => (st.models[k] ? f(st.models[k].macroF1) : '—')).join(' | ')} |`);
+  }
+  const all = [shipped[1].model.macroF1, ...ho.sets.map((st) => Object.entries(st.models).find(([k]) => basename(k) === name)?.[1]?.macroF1).filter((x) => x !== undefined)];
+  const rulesAll = [ev.rules.macroF1, ...ho.sets.map((st) => st.rules.macroF1)];
+  const mean = (a) => a.reduce((x, y) => x + y, 0) / a.length;
+  lines.push('', `Mean over the ${all.length} sets: model ${f(mean(all))}, rules ${f(mean(rulesAll))}. The sets differ by more than the models do: a few hundred clips put a macro-F1 within about ±0.015.` +
+    (ho.extraRuns ? ` ${ho.extraRuns}` : ''), '');
+}
 lines.push('## Training', '');
 lines.push('| run | epochs | best epoch | training time | examples/s |', '| --- | --- | --- | --- | --- |');
 for (const [dir] of models) {
@@ -92,14 +114,22 @@ lines.push('voxqc simulate --corpus ../shared/corpus --out sim --n 4000 --videos
 lines.push('voxqc prepare --data sim --out sim/prepared --val-fraction 0.15 --split-seed 11');
 lines.push(`voxqc train --data sim/prepared --config ${values.config ?? `models/configs/grader-${shipped[1].fusion}.json`} --out models/grader --epochs ${shippedMetrics.options.epochs} --seed ${shippedMetrics.options.seed} --threads ${shippedMetrics.options.threads}`);
 lines.push('node scripts/evaluate-grader.mjs --data sim/prepared --model models/grader --speed 100 --out models/grader/evaluation.json');
-lines.push(`node scripts/model-card.mjs --eval models/grader/evaluation.json --shipped models/grader --policy ${policy}${values.config ? ` --config ${values.config}` : ''} --out models/grader/MODEL_CARD.md`);
+lines.push(`node scripts/model-card.mjs --eval models/grader/evaluation.json --shipped models/grader --policy ${policy}${values.config ? ` --config ${values.config}` : ''}${values.heldout ? ` --heldout ${values.heldout}` : ''} --out models/grader/MODEL_CARD.md`);
 lines.push('```', '');
+const heldoutScores = values.heldout
+  ? JSON.parse(readFileSync(values.heldout, 'utf8'))
+      .sets.map((st) => [Object.entries(st.models).find(([k]) => basename(k) === basename(values.shipped))?.[1]?.macroF1, st.rules.macroF1])
+      .filter(([m]) => m !== undefined)
+  : [];
 lines.push('## Notes and limits', '');
 lines.push(
   `- **Targets.** The issue asks for macro-F1 ≥ 0.90 and ≥ 0.03 above the rules, and transcript-mismatch F1 ≥ 0.85. ` +
     `The shipped model scores ${f(shipped[1].model.macroF1)} (${shipped[1].model.macroF1 >= 0.9 ? 'met' : 'not met'}), ` +
     `${f(shipped[1].model.macroF1 - ev.rules.macroF1)} above the rules (${shipped[1].model.macroF1 - ev.rules.macroF1 >= 0.03 ? 'met' : 'not met'}), ` +
-    `and ${f(shipped[1].model.transcriptMismatch.f1)} on transcript mismatch (${shipped[1].model.transcriptMismatch.f1 >= 0.85 ? 'met' : 'not met'}).`,
+    `and ${f(shipped[1].model.transcriptMismatch.f1)} on transcript mismatch (${shipped[1].model.transcriptMismatch.f1 >= 0.85 ? 'met' : 'not met'}).` +
+    (heldoutScores.length
+      ? ` On the further held-out sets it scores ${heldoutScores.map(([m, r]) => `${f(m)} (rules ${f(r)})`).join(' and ')} (see "Further held-out sets"): the 0.90 line and the 0.03 margin are both within the spread between sets.`
+      : ''),
   '- **Transcript mismatch** is learned from very few examples: the corpus has about 230 transcribed clips, concentrated in a few ' +
     'speakers, and a speaker-disjoint split leaves few wrong transcripts on each side (see the support column). Telling a wrong ' +
     'sentence of the right length needs an ASR model, which voxqc does not download. The model does only a little better than the rules here.',
