@@ -182,8 +182,13 @@ std::vector<float> slidingMin(const std::vector<float>& v, size_t half) {
     return out;
   }
   std::vector<float> g(n), h(n);  // prefix / suffix minima within blocks of w
-  for (size_t i = 0; i < n; ++i) g[i] = (i % w == 0) ? v[i] : std::min(g[i - 1], v[i]);
-  for (size_t i = n; i-- > 0;) h[i] = (i + 1 == n || (i + 1) % w == 0) ? v[i] : std::min(h[i + 1], v[i]);
+  for (size_t b0 = 0; b0 < n; b0 += w) {
+    const size_t b1 = std::min(n, b0 + w);
+    g[b0] = v[b0];
+    for (size_t i = b0 + 1; i < b1; ++i) g[i] = std::min(g[i - 1], v[i]);
+    h[b1 - 1] = v[b1 - 1];
+    for (size_t i = b1 - 1; i-- > b0;) h[i] = std::min(h[i + 1], v[i]);
+  }
   // Left edge: windows [0, i + half] are prefix minima of v.
   float run = v[0];
   for (size_t i = 0; i < half && i < n; ++i) {

@@ -194,7 +194,12 @@ RepeatResult findRepetition(const float* x, size_t n, const Frames& f, const Vad
       simd::windowRoots(prefix.data(), chunkRms.size(), size_t(kChunk), chunkRms.data());
       double eaRoot[kChunks];
       for (int64_t c = 0; c < kChunks; ++c) eaRoot[c] = std::sqrt(eaC[c]);
-      double rest[kChunks + 1];  // rest[c]: bound on |sum a b| over chunks c..end
+      // Loudest chunks of the segment first: what is left after them bounds the rest tightly,
+      // so a lag that cannot match goes sooner (the sum is the same, in another order).
+      int64_t order[kChunks];
+      for (int64_t c = 0; c < kChunks; ++c) order[c] = c;
+      std::stable_sort(order, order + kChunks, [&](int64_t p, int64_t q) { return eaC[p] > eaC[q]; });
+      double rest[kChunks + 1];  // rest[j]: bound on |sum a b| over chunks order[j..end]
       for (int64_t L = lagLo; L <= lagHi; ++L) {
         const float* b = x + s0 - L;
         const size_t o = size_t(s0 - L - w0);  // prefix index of b[0]
@@ -205,14 +210,16 @@ RepeatResult findRepetition(const float* x, size_t n, const Frames& f, const Vad
         }
         const double denom = std::sqrt(ea * eb);
         rest[kChunks] = 0;
-        for (int64_t c = kChunks - 1; c >= 0; --c) rest[c] = rest[c + 1] + eaRoot[c] * chunkRms[o + size_t(c * kChunk)];
+        for (int64_t j = kChunks - 1; j >= 0; --j)
+          rest[j] = rest[j + 1] + eaRoot[order[j]] * chunkRms[o + size_t(order[j] * kChunk)];
         const double need = std::max(kBlockCorr, bestR) * denom;
         double ab = 0;
         bool dropped = false;
-        for (int64_t c = 0; c < kChunks; ++c) {
+        for (int64_t j = 0; j < kChunks; ++j) {
+          const int64_t c = order[j];
           ab += simd::dotProduct(a + c * kChunk, b + c * kChunk, size_t(kChunk));
           // The 1e-9 margin keeps rounding in the bound from dropping a lag at the threshold.
-          if (ab + rest[c + 1] * (1 + 1e-9) < need) {
+          if (ab + rest[j + 1] * (1 + 1e-9) < need) {
             dropped = true;
             break;
           }
