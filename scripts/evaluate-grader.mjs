@@ -11,7 +11,7 @@
 // as audio only (the transcript left out: its phonemes come from an espeak-ng process per clip),
 // end to end (decode, metrics, model; one thread, one clip at a time) and reports x real time.
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { analyze, Grader, loadAudio, configure } from '../dist/lib/index.js';
 import { combineGrades } from '../dist/lib/grader.js';
@@ -100,7 +100,7 @@ function scoreSet(preds, flagNames) {
   };
 }
 
-const result = { data: resolve(manifest), split: values.split, clips: rows.length, date: new Date().toISOString(), models: {} };
+const result = { data: relative(process.cwd(), resolve(manifest)), split: values.split, clips: rows.length, date: new Date().toISOString(), models: {} };
 let rulesDone = false;
 for (const dir of values.model) {
   const grader = await Grader.load(dir, { threads: 1 });
