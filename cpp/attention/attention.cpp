@@ -25,6 +25,7 @@
 // tasks, but the grader's clips (Lq 250..1500) then leave too few tasks per (b, h) for an even
 // spread over threads. attention_bench sweeps them (VOXQC_ATTENTION_BLOCKS=bq,bk).
 #include "attention/attention.h"
+#include "core/simd.h"
 
 #include <ATen/Parallel.h>
 #include <dlfcn.h>
@@ -213,12 +214,7 @@ namespace avx2 {
 
 bool useAvx2() {
 #if VOXQC_ATTN_X86
-  static const bool yes = [] {
-    if (const char* env = std::getenv("VOXQC_ATTENTION_SIMD"))
-      if (std::strcmp(env, "generic") == 0) return false;
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  }();
+  static const bool yes = simd::avx2Enabled("VOXQC_ATTENTION_SIMD");
   return yes;
 #else
   return false;

@@ -147,20 +147,26 @@ float dotFloatAvx2(const float* a, const float* b, size_t n) {
 #endif
 
 bool useAvx2() {
-#if VOXQC_SIMD_X86
-  static const bool yes = [] {
-    if (const char* env = std::getenv("VOXQC_SIMD"))
-      if (std::strcmp(env, "generic") == 0) return false;
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  }();
+  static const bool yes = avx2Enabled("VOXQC_SIMD");
   return yes;
-#else
-  return false;
-#endif
 }
 
 }  // namespace
+
+bool avx2Enabled(const char* envVar) {
+#if VOXQC_SIMD_X86
+  if (const char* env = std::getenv(envVar))
+    if (std::strcmp(env, "generic") == 0) return false;
+  static const bool cpu = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  }();
+  return cpu;
+#else
+  (void)envVar;
+  return false;
+#endif
+}
 
 void denseLayer(const float* x, int64_t rows, int64_t k, const float* wt, const float* bias, int64_t n, bool relu,
                 float* y) {

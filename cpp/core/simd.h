@@ -12,6 +12,11 @@
 
 namespace voxqc::simd {
 
+// Whether AVX2+FMA kernels may run: the CPU has both, and the environment variable envVar is not
+// "generic" (VOXQC_SIMD here, VOXQC_FEATURES_SIMD and VOXQC_ATTENTION_SIMD for those kernels).
+// Callers cache the answer.
+bool avx2Enabled(const char* envVar);
+
 // y[rows][n] = bias + x[rows][k] * wt[k][n], then max(0, .) when relu.
 void denseLayer(const float* x, int64_t rows, int64_t k, const float* wt, const float* bias, int64_t n, bool relu,
                 float* y);

@@ -27,6 +27,7 @@
 #endif
 
 #include "core/error.h"
+#include "core/simd.h"
 #include "features/detail.h"
 #include "features/fft.h"
 #include "features/reference_ops.h"
@@ -152,12 +153,7 @@ struct Kernels {
 
 static bool useAvx2() {
 #if VOXQC_FEATURES_X86
-  static const bool yes = [] {
-    if (const char* env = std::getenv("VOXQC_FEATURES_SIMD"))
-      if (std::strcmp(env, "generic") == 0) return false;
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  }();
+  static const bool yes = simd::avx2Enabled("VOXQC_FEATURES_SIMD");
   return yes;
 #else
   return false;
