@@ -41,7 +41,11 @@ describe('07 command line', () => {
       assert.ok(existsSync(join(t.dir, 'voxqc-out', 'report.html')));
       const rows = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
       assert.equal(rows.length, 5);
-      for (const row of rows) assert.ok(['high', 'medium', 'low'].includes(row.voxqc.grade), JSON.stringify(row.voxqc));
+      for (const row of rows) {
+        assert.ok(['high', 'medium', 'low'].includes(row.voxqc.grade), JSON.stringify(row.voxqc));
+        // The shipped policy ('coherent'): a high clip carries no flag against it.
+        if (row.voxqc.grade === 'high') assert.deepEqual(row.voxqc.flags, [], JSON.stringify(row.voxqc));
+      }
       // The studio LJSpeech clip is clean; the whispered Thorsten take is quieter than -45 dBFS.
       assert.equal(rows.find((x) => x.audio_filepath.startsWith('ljspeech')).voxqc.grade, 'high');
       assert.ok(rows.find((x) => x.audio_filepath.includes('whisper')).voxqc.flags.includes('too_quiet'));
