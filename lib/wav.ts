@@ -1,11 +1,10 @@
 // Writing WAV files (PCM 16-bit or float 32-bit, mono).
 import { writeFile } from 'node:fs/promises';
 
-/** Encodes mono samples as a WAV file: 16-bit PCM (default, values clamped to [-1, 1)) or float 32. */
-export function encodeWav(samples: Float32Array, sampleRate: number, format: 'pcm16' | 'float32' = 'pcm16'): Buffer {
+/** The 44-byte header of a mono WAV whose data chunk holds `dataBytes` bytes (16-bit PCM or float 32). */
+export function wavHeader(dataBytes: number, sampleRate: number, format: 'pcm16' | 'float32' = 'pcm16'): Buffer {
   const bytesPerSample = format === 'pcm16' ? 2 : 4;
-  const dataBytes = samples.length * bytesPerSample;
-  const b = Buffer.alloc(44 + dataBytes);
+  const b = Buffer.alloc(44);
   b.write('RIFF', 0);
   b.writeUInt32LE(36 + dataBytes, 4);
   b.write('WAVEfmt ', 8);
@@ -18,6 +17,14 @@ export function encodeWav(samples: Float32Array, sampleRate: number, format: 'pc
   b.writeUInt16LE(bytesPerSample * 8, 34);
   b.write('data', 36);
   b.writeUInt32LE(dataBytes, 40);
+  return b;
+}
+
+/** Encodes mono samples as a WAV file: 16-bit PCM (default, values clamped to [-1, 1)) or float 32. */
+export function encodeWav(samples: Float32Array, sampleRate: number, format: 'pcm16' | 'float32' = 'pcm16'): Buffer {
+  const dataBytes = samples.length * (format === 'pcm16' ? 2 : 4);
+  const b = Buffer.alloc(44 + dataBytes);
+  wavHeader(dataBytes, sampleRate, format).copy(b, 0);
   if (format === 'pcm16') {
     for (let i = 0; i < samples.length; i++) {
       const v = Math.round(samples[i]! * 32768);

@@ -10,6 +10,7 @@ import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, openSync, re
 import { join } from 'node:path';
 import { analyze, gradeManifest, loadAudio, mfcc, resample, VoxqcError, type GradedRow } from '../lib/index.js';
 import { native } from '../lib/native/loader.js';
+import { wavHeader } from '../lib/wav.js';
 import { runTarget, TS_TARGETS } from '../bench/fuzz/targets.js';
 import { repoRoot, samplesDir, tempDir } from './helpers/index.js';
 
@@ -296,21 +297,7 @@ describe('30 hardening', () => {
         const seconds = 5 * 3600;
         const file = join(t.dir, 'five-hours.wav');
         const fd = openSync(file, 'w');
-        const header = Buffer.alloc(44);
-        const dataBytes = seconds * rate * 2;
-        header.write('RIFF', 0);
-        header.writeUInt32LE(36 + dataBytes, 4);
-        header.write('WAVEfmt ', 8);
-        header.writeUInt32LE(16, 16);
-        header.writeUInt16LE(1, 20);
-        header.writeUInt16LE(1, 22);
-        header.writeUInt32LE(rate, 24);
-        header.writeUInt32LE(rate * 2, 28);
-        header.writeUInt16LE(2, 32);
-        header.writeUInt16LE(16, 34);
-        header.write('data', 36);
-        header.writeUInt32LE(dataBytes, 40);
-        writeSync(fd, header);
+        writeSync(fd, wavHeader(seconds * rate * 2, rate, 'pcm16'));
         // 17 burst shapes (3 s each: 2 s of voice, 1 s of floor), computed once.
         const bursts = Array.from({ length: 17 }, (_, b) => {
           const x = new Float32Array(3 * rate);
