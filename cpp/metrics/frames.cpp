@@ -189,21 +189,15 @@ std::vector<float> slidingMin(const std::vector<float>& v, size_t half) {
     h[b1 - 1] = v[b1 - 1];
     for (size_t i = b1 - 1; i-- > b0;) h[i] = std::min(h[i + 1], v[i]);
   }
-  // Left edge: windows [0, i + half] are prefix minima of v.
+  // Here w < n: the first half windows are cut by the start only ([0, i + half], a running
+  // minimum from the left), the last half by the end only, and the rest are full.
   float run = v[0];
-  for (size_t i = 0; i < half && i < n; ++i) {
-    for (size_t j = (i == 0 ? 0 : i + half); j <= std::min(n - 1, i + half); ++j) run = std::min(run, v[j]);
-    out[i] = run;
-  }
+  for (size_t j = 1; j < half; ++j) run = std::min(run, v[j]);
+  for (size_t i = 0; i < half; ++i) out[i] = run = std::min(run, v[i + half]);
   for (size_t i = half; i + half < n; ++i) out[i] = std::min(h[i - half], g[i + half]);
-  // Right edge: windows [i - half, n - 1] are suffix minima of v.
   run = v[n - 1];
-  size_t lowest = n - 1;  // run = min(v[lowest .. n - 1])
-  for (size_t i = n; i-- > 0 && i + half >= n;) {
-    if (i < half) break;  // covered by the left edge (cannot happen when w < n)
-    while (lowest > i - half) run = std::min(run, v[--lowest]);
-    out[i] = run;
-  }
+  for (size_t j = n - half; j + 1 < n; ++j) run = std::min(run, v[j]);
+  for (size_t i = n; i-- > n - half;) out[i] = run = std::min(run, v[i - half]);
   return out;
 }
 
