@@ -14,7 +14,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { analyze, Grader, loadAudio, configure } from '../dist/lib/index.js';
-import { combineGrades } from '../dist/lib/grader.js';
+import { combineGrades, FINAL_GRADE_POLICIES } from '../dist/lib/grader.js';
 
 const { values } = parseArgs({
   options: {
@@ -105,7 +105,7 @@ let rulesDone = false;
 for (const dir of values.model) {
   const grader = await Grader.load(dir, { threads: 1 });
   const flagNames = grader.flagNames;
-  const preds = { model: [], rules: [], worst: [], coherent: [] };
+  const preds = Object.fromEntries(FINAL_GRADE_POLICIES.map((p) => [p, []]));
   const t0 = performance.now();
   let audioSec = 0;
   const BATCH = 16;
@@ -120,7 +120,7 @@ for (const dir of values.model) {
       const truth = { grade: r.label.grade, flags: r.label.flags };
       const common = { truth, hasText: r.text != null, similarWrong: similarLengthWrong(r) };
       const rules = { grade: r.rules.grade, flags: r.rules.flags };
-      for (const policy of ['model', 'rules', 'worst', 'coherent']) preds[policy].push({ ...common, ...combineGrades(policy, rules, m, flagNames) });
+      for (const policy of FINAL_GRADE_POLICIES) preds[policy].push({ ...common, ...combineGrades(policy, rules, m, flagNames) });
     });
   }
   const sec = (performance.now() - t0) / 1000;
